@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from .models import AuditEvent, HotlineSettings
+
+
+def hotline_settings_get() -> HotlineSettings:
+    settings_row, _ = HotlineSettings.objects.get_or_create(pk=1)
+    return settings_row
+
+
+def audit_events_list(*, actor: str = "", event: str = "") -> QuerySet[AuditEvent]:
+    events = AuditEvent.objects.all()
+    if actor:
+        events = events.filter(actor_label=actor)
+    if event:
+        events = events.filter(event=event)
+    return events
+
+
+def audit_filter_choices() -> tuple[list[str], list[str]]:
+    actors = AuditEvent.objects.order_by("actor_label").values_list("actor_label", flat=True).distinct()
+    events = AuditEvent.objects.order_by("event").values_list("event", flat=True).distinct()
+    return list(actors), list(events)

@@ -1,0 +1,24 @@
+"""Zero-setup local run: SQLite, in-process channel layer and Celery, the carrier emulator.
+
+Nothing here is safe for production; prod.py refuses to start without real secrets.
+"""
+
+from __future__ import annotations
+
+from .base import *  # noqa: F403
+from .base import env
+
+DEBUG = env.bool("DEBUG", default=True)
+SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-secret-key-never-use-in-production-0123")
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+
+# Fixed dev-only key and pepper so demo data survives restarts. Never reuse them anywhere else.
+FIELD_ENCRYPTION_KEYS = env.list(
+    "FIELD_ENCRYPTION_KEYS", default=["ZGV2LW9ubHktZmllbGQta2V5LW5vdC1mb3ItcHJvZCE="]
+)
+NUMBER_HASH_PEPPER = env.str("NUMBER_HASH_PEPPER", default="dev-only-number-pepper")
+
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
+
+# The carrier emulator runs inside the app under a dev-only URL prefix (telephony/emulator).
+TELEPHONY_EMULATOR_ENABLED = env.bool("TELEPHONY_EMULATOR_ENABLED", default=True)

@@ -1,0 +1,34 @@
+"""Live events for browsers: group names, event names, and sending from sync code after commit.
+
+Payloads are JSON ``{"type": ..., ...}`` and never carry a caller's number.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+ADMINS_GROUP = "admins"
+EVENT_TYPES = (
+    "call.ringing",
+    "call.answered",
+    "call.ended",
+    "call.voicemail",
+    "presence",
+    "shift.changed",
+)
+
+
+def volunteer_group(user_id: int) -> str:
+    return f"volunteer.{user_id}"
+
+
+def event_send(*, group: str, event_type: str, **payload: Any) -> None:
+    """Send to a group once the surrounding transaction commits (at once outside one)."""
+    if event_type not in EVENT_TYPES:
+        raise ValueError(f"unknown live event type {event_type!r}")
+    message = {"type": event_type, **payload}
+    transaction.on_commit(lambda: async_to_sync(get_channel_layer().group_send)(group, message))

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import os
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls made from the same
+# test (fixtures, assertions) are still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TEST_PASSWORD = "correct horse battery staple 42"
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    """Rate limits, lockouts and cached rows live in Redis; every test starts from empty."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def make_user(db):
+    from llamenos.models import Role, User
+
+    def make(username: str = "vera", *, role: str = Role.VOLUNTEER, **fields) -> User:
+        fields.setdefault("first_name", username.title())
+        user = User(username=username, role=role, **fields)
+        user.set_password(TEST_PASSWORD)
+        user.save()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def admin_user(make_user):
+    from llamenos.models import Role
+
+    return make_user("ada", role=Role.ADMIN)
+
+
+@pytest.fixture
+def volunteer_user(make_user):
+    return make_user("vera")
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture
+def volunteer_client(client, volunteer_user):
+    client.force_login(volunteer_user)
+    return client
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    page = context.new_page()
+    yield page
+    context.close()
