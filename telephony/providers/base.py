@@ -1,0 +1,160 @@
+"""What every provider class offers, and the public webhook paths the carriers are told to call.
+
+A provider instance is bound to one ProviderAccount (``provider.account``). The rest of the app
+talks to it only through this interface, so nothing outside ``telephony/providers/`` branches on
+a provider's name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+from ..instructions import Script
+
+if TYPE_CHECKING:
+    from ..models import ProviderAccount
+
+# Stable paths the provider consoles point at; the credentials page shows them. The routes are
+# added with the call flow (telephony/webhook_urls.py).
+PUBLIC_WEBHOOK_PATHS = {
+    "incoming": "/telephony/incoming",
+    "status": "/telephony/status",
+    "webrtc_incoming": "/telephony/webrtc-incoming",
+    "sms_incoming": "/telephony/sms/incoming",
+}
+
+# Neutral call statuses (ProviderEvent.call_status).
+CALL_STATUSES = ("queued", "ringing", "in-progress", "completed", "busy", "no-answer", "failed", "canceled")
+
+
+class ProviderError(Exception):
+    """A REST call to the provider failed.
+
+    ``permanent`` means retrying cannot help (bad number, unroutable, wrong credentials);
+    otherwise (429, 5xx, network) the caller may retry with backoff. The message never carries
+    secrets or phone numbers, so it can be logged and shown to an admin.
+    """
+
+    def __init__(self, message: str, *, permanent: bool, status: int | None = None, code: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.permanent = permanent
+        self.status = status
+        self.code = code
+
+    @property
+    def retryable(self) -> bool:
+        return not self.permanent
+
+
+@dataclass(frozen=True)
+class ProviderEvent:
+    """A webhook's form fields in neutral names. ``body`` is an SMS text: never log it."""
+
+    call_id: str = ""
+    from_number: str = ""
+    to_number: str = ""
+    digits: str = ""
+    call_status: str = ""
+    queue_time_seconds: int | None = None
+    answered_by: str = ""
+    recording_url: str = ""
+    recording_duration_seconds: int | None = None
+    duration_seconds: int | None = None
+    message_id: str = ""
+    message_status: str = ""
+    body: str = ""
+    direction: str = ""
+    raw: Any = field(default=None, repr=False, compare=False)
+
+    def __repr__(self) -> str:  # numbers and SMS text stay out of logs and tracebacks
+        return f"ProviderEvent(call_id={self.call_id!r}, call_status={self.call_status!r})"
+
+
+def to_int(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def public_url(request: HttpRequest) -> str:
+    """The URL the carrier called and signed: the public base, not the host the app saw.
+
+    Behind a TLS proxy the app sees http://127.0.0.1:8000/...; the carrier signed
+    https://hotline.example.org/..., so the request's own host is never used.
+    """
+    return settings.PUBLIC_BASE_URL.rstrip("/") + request.get_full_path()
+
+
+class Provider:
+    """Base class. Subclasses set ``name`` and the class attributes and implement every method."""
+
+    name: ClassVar[str] = ""
+    label: ClassVar[str] = ""
+    # The request header whose presence identifies this provider's webhooks.
+    signature_header: ClassVar[str] = ""
+    # Form field that carries the provider's call id / account id on webhooks.
+    call_id_field: ClassVar[str] = ""
+    account_id_field: ClassVar[str] = ""
+    # Labels the credentials form and page use for this provider's fields.
+    account_id_label: ClassVar[str] = "Account ID"
+    auth_token_label: ClassVar[str] = "Auth token"  # noqa: S105 (a form label)
+    xml_content_type: ClassVar[str] = "application/xml"
+
+    def __init__(self, account: ProviderAccount):
+        self.account = account
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} account={self.account.pk}>"
+
+    # --- webhooks -------------------------------------------------------------------------
+    def verify(self, request: HttpRequest) -> bool:
+        raise NotImplementedError
+
+    def parse(self, request: HttpRequest) -> ProviderEvent:
+        raise NotImplementedError
+
+    def render(self, script: Script) -> HttpResponse:
+        return HttpResponse(self.render_xml(script), content_type=self.xml_content_type)
+
+    def render_xml(self, script: Script) -> str:
+        raise NotImplementedError
+
+    # --- REST -----------------------------------------------------------------------------
+    def start_leg(
+        self,
+        *,
+        to: str,
+        from_: str,
+        answer_url: str,
+        status_url: str,
+        ring_timeout_seconds: int,
+        machine_detection: bool = True,
+    ) -> str:
+        raise NotImplementedError
+
+    def end_leg(self, call_id: str) -> None:
+        raise NotImplementedError
+
+    def transfer(self, call_id: str, url: str) -> None:
+        raise NotImplementedError
+
+    def send_sms(self, *, to: str, from_: str, body: str, status_url: str) -> str:
+        raise NotImplementedError
+
+    def check_credentials(self) -> str:
+        raise NotImplementedError
+
+    def softphone_token(self, identity: str) -> str:
+        raise NotImplementedError
+
+    # --- console set-up ---------------------------------------------------------------------
+    @classmethod
+    def console_urls(cls) -> list[dict[str, str]]:
+        """Where each public URL goes in this provider's console (label, url, method, note)."""
+        raise NotImplementedError
