@@ -6,32 +6,46 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='ProviderAccount',
+            name="ProviderAccount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('provider', models.CharField(choices=[('twilio', 'Twilio'), ('plivo', 'Plivo')], max_length=16)),
-                ('label', models.CharField(max_length=80)),
-                ('enabled', models.BooleanField(default=True)),
-                ('hotline_number', phonenumber_field.modelfields.PhoneNumberField(help_text='The number callers dial, in E.164 form.', max_length=128, region=None, unique=True)),
-                ('account_id', models.CharField(max_length=64)),
-                ('auth_token', llamenos.crypto.EncryptedTextField(blank=True)),
-                ('api_key_sid', models.CharField(blank=True, max_length=64)),
-                ('api_key_secret', llamenos.crypto.EncryptedTextField(blank=True)),
-                ('twiml_app_sid', models.CharField(blank=True, max_length=64)),
-                ('plivo_app_id', models.CharField(blank=True, max_length=64)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "provider",
+                    models.CharField(choices=[("twilio", "Twilio"), ("plivo", "Plivo")], max_length=16),
+                ),
+                ("label", models.CharField(max_length=80)),
+                ("enabled", models.BooleanField(default=True)),
+                (
+                    "hotline_number",
+                    phonenumber_field.modelfields.PhoneNumberField(
+                        help_text="The number callers dial, in E.164 form.",
+                        max_length=128,
+                        region=None,
+                        unique=True,
+                    ),
+                ),
+                ("account_id", models.CharField(max_length=64)),
+                ("auth_token", llamenos.crypto.EncryptedTextField(blank=True)),
+                ("api_key_sid", models.CharField(blank=True, max_length=64)),
+                ("api_key_secret", llamenos.crypto.EncryptedTextField(blank=True)),
+                ("twiml_app_sid", models.CharField(blank=True, max_length=64)),
+                ("plivo_app_id", models.CharField(blank=True, max_length=64)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['provider', 'label', 'id'],
+                "ordering": ["provider", "label", "id"],
             },
         ),
     ]
