@@ -57,3 +57,16 @@ class ProviderAccount(models.Model):
     @property
     def has_api_key_secret(self) -> bool:
         return bool(self.api_key_secret)
+
+
+# The call flow's models live in their own module to keep this one small.
+from .call_models import (  # noqa: E402
+    Ban,
+    Call,
+    CallEvent,
+    CallFlowSettings,
+    CallLeg,
+    PromptRecording,
+)
+
+__all__ = ["Ban", "Call", "CallEvent", "CallFlowSettings", "CallLeg", "PromptRecording", "ProviderAccount"]

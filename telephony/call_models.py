@@ -1,0 +1,250 @@
+"""Calls, their legs and history, bans and the call-flow settings (imported by telephony.models)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models.functions import Now
+
+
+class CallState(models.TextChoices):
+    IVR = "ivr", "In the menu"
+    QUEUED = "queued", "Waiting"
+    RINGING = "ringing", "Ringing volunteers"
+    ANSWERED = "answered", "Answered"
+    VOICEMAIL = "voicemail", "Voicemail"
+    COMPLETED = "completed", "Completed"
+    MISSED = "missed", "Missed"
+    REJECTED = "rejected", "Rejected"
+    RATE_LIMITED = "rate_limited", "Rate limited"
+    FAILED = "failed", "Failed"
+
+
+# Where each state may be reached from. Anything else is a late, repeated or out-of-order
+# callback and changes nothing: a call never moves backwards.
+CALL_TRANSITIONS: dict[str, frozenset[str]] = {
+    CallState.QUEUED: frozenset({CallState.IVR}),
+    CallState.RINGING: frozenset({CallState.QUEUED}),
+    CallState.ANSWERED: frozenset({CallState.QUEUED, CallState.RINGING}),
+    CallState.VOICEMAIL: frozenset({CallState.IVR, CallState.QUEUED, CallState.RINGING}),
+    CallState.COMPLETED: frozenset({CallState.ANSWERED}),
+    CallState.MISSED: frozenset({CallState.IVR, CallState.QUEUED, CallState.RINGING, CallState.VOICEMAIL}),
+    CallState.REJECTED: frozenset({CallState.IVR}),
+    CallState.RATE_LIMITED: frozenset({CallState.IVR}),
+    CallState.FAILED: frozenset({CallState.IVR, CallState.QUEUED, CallState.RINGING}),
+}
+WAITING_STATES = frozenset({CallState.QUEUED, CallState.RINGING})
+FINAL_STATES = frozenset(
+    {
+        CallState.COMPLETED,
+        CallState.MISSED,
+        CallState.REJECTED,
+        CallState.RATE_LIMITED,
+        CallState.FAILED,
+    }
+)
+
+
+class Call(models.Model):
+    """One inbound call. The caller's number is never stored: only its HMAC and last 4 digits."""
+
+    provider_account = models.ForeignKey(
+        "telephony.ProviderAccount", null=True, on_delete=models.SET_NULL, related_name="calls"
+    )
+    provider = models.CharField(max_length=16)
+    provider_call_id = models.CharField(max_length=64)
+    caller_hash = models.CharField(max_length=64, db_index=True)
+    caller_last4 = models.CharField(max_length=4, blank=True)
+    state = models.CharField(max_length=16, choices=CallState.choices, default=CallState.IVR, db_index=True)
+    language = models.CharField(max_length=8, blank=True)
+    # The CAPTCHA digits live here, server-side, never in a URL.
+    captcha_expected = models.CharField(max_length=12, blank=True)
+    captcha_failures = models.PositiveSmallIntegerField(default=0)
+    answered_by = models.ForeignKey(
+        "volunteers.Volunteer",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="answered_calls",
+    )
+    started_at = models.DateTimeField(db_default=Now(), db_index=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    # Total length as the provider reports it, and the time spent talking to a volunteer.
+    duration_seconds = models.PositiveIntegerField(null=True, blank=True)
+    talk_seconds = models.PositiveIntegerField(null=True, blank=True)
+    voicemail_url = models.URLField(max_length=500, blank=True)
+    voicemail_duration_seconds = models.PositiveIntegerField(null=True, blank=True)
+    recording_url = models.URLField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "provider_call_id"], name="call_unique_provider_id")
+        ]
+
+    def __str__(self) -> str:
+        return f"call {self.pk} ({self.state})"
+
+    @property
+    def room(self) -> str:
+        """Queue (Twilio) or conference (Plivo) name where the caller waits and is bridged."""
+        return f"llamenos-call-{self.pk}"
+
+    @property
+    def is_final(self) -> bool:
+        return self.state in FINAL_STATES
+
+
+class LegState(models.TextChoices):
+    PENDING = "pending", "Starting"
+    REQUESTED = "requested", "Requested"
+    RINGING = "ringing", "Ringing"
+    ANSWERED = "answered", "Answered, deciding"
+    ACCEPTED = "accepted", "Took the call"
+    TAKEN_ELSEWHERE = "taken", "Answered after someone else"
+    DECLINED = "declined", "Declined"
+    MACHINE = "machine", "Answering machine"
+    NO_ANSWER = "no_answer", "No answer"
+    BUSY = "busy", "Busy"
+    FAILED = "failed", "Failed"
+    CANCELED = "canceled", "Cancelled"
+    COMPLETED = "completed", "Completed"
+
+
+LEG_FINAL_STATES = frozenset(
+    {
+        LegState.TAKEN_ELSEWHERE,
+        LegState.DECLINED,
+        LegState.MACHINE,
+        LegState.NO_ANSWER,
+        LegState.BUSY,
+        LegState.FAILED,
+        LegState.CANCELED,
+        LegState.COMPLETED,
+    }
+)
+LEG_LIVE_STATES = frozenset({LegState.PENDING, LegState.REQUESTED, LegState.RINGING, LegState.ANSWERED})
+
+
+class CallLeg(models.Model):
+    """One attempt to reach one volunteer for one call (an outbound phone leg)."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="legs")
+    volunteer = models.ForeignKey(
+        "volunteers.Volunteer", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    provider_call_id = models.CharField(max_length=64, blank=True, db_index=True)
+    state = models.CharField(max_length=16, choices=LegState.choices, default=LegState.PENDING)
+    error = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(db_default=Now())
+    requested_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["call", "volunteer"], name="leg_one_per_volunteer")]
+
+    def __str__(self) -> str:
+        return f"leg {self.pk} of call {self.call_id} ({self.state})"
+
+
+class CallEvent(models.Model):
+    """A call's history: every state change and milestone, in order. No numbers in ``details``."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="events")
+    leg = models.ForeignKey(CallLeg, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    name = models.CharField(max_length=48)
+    from_state = models.CharField(max_length=16, blank=True)
+    to_state = models.CharField(max_length=16, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} on call {self.call_id}"
+
+
+class Ban(models.Model):
+    """A number that is rejected before anything is spoken. Matched on the HMAC only."""
+
+    number_hash = models.CharField(max_length=64, unique=True)
+    number_last4 = models.CharField(max_length=4)
+    reason = models.CharField(max_length=200)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"ban …{self.number_last4}"
+
+
+def _bounded(low: int, high: int) -> list:
+    return [MinValueValidator(low), MaxValueValidator(high)]
+
+
+class CallFlowSettings(models.Model):
+    """The one row of call-flow knobs; every range is enforced by the validators below."""
+
+    # Ordered menu: [{"language": "es", "digit": "1"}, ...]; one entry means no menu.
+    language_menu = models.JSONField(default=list, blank=True)
+    captcha_enabled = models.BooleanField(default=False)
+    captcha_digits = models.PositiveSmallIntegerField(default=4, validators=_bounded(3, 8))
+    captcha_attempts = models.PositiveSmallIntegerField(default=2, validators=_bounded(1, 5))
+    queue_timeout_seconds = models.PositiveIntegerField(default=90, validators=_bounded(30, 300))
+    ring_timeout_seconds = models.PositiveIntegerField(default=30, validators=_bounded(10, 120))
+    voicemail_max_seconds = models.PositiveIntegerField(default=120, validators=_bounded(10, 600))
+    record_calls = models.BooleanField(default=False)
+    require_press_to_accept = models.BooleanField(default=True)
+    rate_limit_enabled = models.BooleanField(default=True)
+    rate_limit_calls = models.PositiveIntegerField(default=3, validators=_bounded(1, 100))
+    rate_limit_window_seconds = models.PositiveIntegerField(default=60, validators=_bounded(10, 86400))
+    rate_limit_block_seconds = models.PositiveIntegerField(default=1800, validators=_bounded(0, 604800))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "call flow settings"
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="call_flow_settings_singleton")]
+
+    def __str__(self) -> str:
+        return "call flow settings"
+
+
+def prompt_upload_path(instance: PromptRecording, filename: str) -> str:
+    extension = filename.rsplit(".", 1)[-1].lower()
+    return f"prompts/{instance.public_id}.{extension}"
+
+
+class PromptRecording(models.Model):
+    """An admin-recorded prompt that replaces text-to-speech for one prompt in one language."""
+
+    prompt = models.CharField(max_length=32)
+    language = models.CharField(max_length=8)
+    audio = models.FileField(upload_to=prompt_upload_path)
+    content_type = models.CharField(max_length=32)
+    # Providers fetch the audio without credentials, so its URL must be unguessable.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["prompt", "language"], name="one_recording_per_prompt")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prompt} ({self.language})"
