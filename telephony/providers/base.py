@@ -154,7 +154,12 @@ class Provider:
         raise NotImplementedError
 
     # --- console set-up ---------------------------------------------------------------------
+    # Template that lays the URLs out the way the provider's console and setup guide do.
+    console_template: ClassVar[str] = ""
+    console_paths: ClassVar[tuple[str, ...]] = ()
+
     @classmethod
-    def console_urls(cls) -> list[dict[str, str]]:
-        """Where each public URL goes in this provider's console (label, url, method, note)."""
-        raise NotImplementedError
+    def console_urls(cls) -> dict[str, str]:
+        """The exact URLs to paste in the provider console, keyed like PUBLIC_WEBHOOK_PATHS."""
+        base = settings.PUBLIC_BASE_URL.rstrip("/")
+        return {key: base + PUBLIC_WEBHOOK_PATHS[key] for key in cls.console_paths}

@@ -1,0 +1,311 @@
+"""Plivo: Plivo XML rendering, X-Plivo-Signature-V3 checks, webhook parsing and the REST calls we use."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import plivo
+import requests
+from django.conf import settings
+from django.http import HttpRequest
+from plivo import exceptions as plivo_errors
+from plivo import plivoxml
+from plivo.utils.signature_v3 import validate_v3_signature
+
+from .. import instructions as ins
+from .base import Provider, ProviderError, ProviderEvent, public_url, to_int
+from .errors import classify, network_error, retryable_status, rewrite_base
+
+logger = logging.getLogger(__name__)
+
+# Plivo's CallStatus words that differ from the neutral ones.
+CALL_STATUS = {"timeout": "no-answer", "cancel": "canceled", "no_answer": "no-answer"}
+# The SDK turns these statuses into these exception classes; keep the status for the caller.
+EXCEPTION_STATUS = {
+    plivo_errors.ValidationError: 400,
+    plivo_errors.AuthenticationError: 401,
+    plivo_errors.ForbiddenError: 403,
+    plivo_errors.ResourceNotFoundError: 404,
+    plivo_errors.InvalidRequestError: 422,
+    plivo_errors.PlivoServerError: 500,
+}
+
+
+class BaseUrlPlivoClient(plivo.RestClient):
+    """plivo.RestClient with a configurable base URL and no silent retries.
+
+    The SDK resets ``base_uri`` to its module constants on every request (and switches to
+    fallback hosts after a 5xx), so the base URL is rewritten on the prepared request instead.
+    A 429 or 5xx is raised here, before the SDK prints and retries on its own: retries are the
+    caller's decision, with backoff, and the SDK would lose the status code anyway.
+    """
+
+    def __init__(self, auth_id: str, auth_token: str, *, base_url: str, timeout: float):
+        super().__init__(auth_id, auth_token, timeout=timeout)
+        self._base_url = base_url
+
+    def send_request(self, request, **kwargs):
+        request.url = rewrite_base(request.url, self._base_url)
+        response = super().send_request(request, **kwargs)
+        if retryable_status(response.status_code):
+            try:
+                message = response.json().get("error", "")
+            except ValueError:
+                message = ""
+            raise classify(provider="plivo", status=response.status_code, code=None, message=str(message))
+        return response
+
+
+class PlivoProvider(Provider):
+    name = "plivo"
+    label = "Plivo"
+    signature_header = "X-Plivo-Signature-V3"
+    nonce_header = "X-Plivo-Signature-V3-Nonce"
+    call_id_field = "CallUUID"
+    account_id_field = ""
+    account_id_label = "Auth ID"
+    auth_token_label = "Auth Token"  # noqa: S105 (a form label)
+    xml_content_type = "application/xml"
+
+    # --- webhooks -------------------------------------------------------------------------
+    def verify(self, request: HttpRequest) -> bool:
+        header = request.headers.get(self.signature_header, "")
+        nonce = request.headers.get(self.nonce_header, "")
+        token = self.account.auth_token
+        if not header or not nonce or not token:
+            return False
+        # Plivo may send several signatures (one per active token during a rotation).
+        signatures = ",".join(part.strip() for part in header.split(",") if part.strip())
+        params = {key: values[0] if len(values) == 1 else values for key, values in request.POST.lists()}
+        try:
+            return bool(
+                validate_v3_signature(
+                    request.method.upper(), public_url(request), nonce, token, signatures, params
+                )
+            )
+        except (plivo_errors.PlivoRestError, ValueError, TypeError):
+            return False  # the SDK's argument checks refused something in the request
+
+    def parse(self, request: HttpRequest) -> ProviderEvent:
+        data = request.POST
+        status = data.get("CallStatus", "")
+        machine = data.get("Machine", "").lower()
+        direction = data.get("Direction", "")
+        return ProviderEvent(
+            call_id=data.get("CallUUID", ""),
+            from_number=data.get("From", ""),
+            to_number=data.get("To", ""),
+            digits=data.get("Digits", ""),
+            call_status=CALL_STATUS.get(status, status),
+            queue_time_seconds=None,
+            answered_by={"true": "machine", "false": "human"}.get(machine, ""),
+            recording_url=data.get("RecordUrl", "") or data.get("RecordingUrl", ""),
+            recording_duration_seconds=to_int(data.get("RecordingDuration")),
+            duration_seconds=to_int(data.get("Duration") or data.get("BillDuration")),
+            message_id=data.get("MessageUUID", ""),
+            message_status=data.get("Status", ""),
+            body=data.get("Text", ""),
+            direction="outbound" if direction.startswith("outbound") else direction,
+            raw=data,
+        )
+
+    def render_xml(self, script: ins.Script) -> str:
+        response = plivoxml.ResponseElement()
+        for instruction in script.instructions:
+            self._render_one(response, instruction)
+        return response.to_string(pretty=False)
+
+    def _render_prompt(self, parent, prompt) -> None:
+        if isinstance(prompt, ins.Say):
+            parent.add_speak(prompt.text, voice="WOMAN", language=prompt.language, loop=prompt.loop)
+        elif isinstance(prompt, ins.Play):
+            parent.add_play(prompt.url, loop=prompt.loop)
+        elif isinstance(prompt, ins.Pause):
+            parent.add_wait(length=prompt.seconds)
+        else:  # pragma: no cover - the dataclasses make this unreachable
+            raise TypeError(f"not a prompt: {type(prompt).__name__}")
+
+    def _render_one(self, response, instruction) -> None:
+        match instruction:
+            case ins.Say() | ins.Play() | ins.Pause():
+                self._render_prompt(response, instruction)
+            case ins.Gather():
+                digits = plivoxml.GetDigitsElement(
+                    action=instruction.action_url,
+                    method="POST",
+                    num_digits=instruction.num_digits,
+                    timeout=instruction.timeout_seconds,
+                    retries=1,
+                    redirect=True,
+                )
+                for prompt in instruction.prompts:
+                    self._render_prompt(digits, prompt)
+                response.add(digits)
+            case ins.Redirect():
+                response.add_redirect(instruction.url, method="POST")
+            case ins.Hold():
+                # The caller waits alone, hearing wait_sound (Plivo fetches it with POST), until the
+                # volunteer's Bridge starts the conference; the caller leaving ends it.
+                response.add(
+                    plivoxml.ConferenceElement(
+                        instruction.room,
+                        wait_sound=instruction.wait_url,
+                        start_conference_on_enter=False,
+                        end_conference_on_exit=True,
+                        stay_alone=True,
+                        enter_sound="",
+                        exit_sound="",
+                        callback_url=instruction.action_url,
+                        callback_method="POST",
+                    )
+                )
+            case ins.Leave():
+                # Plivo has no <Leave>: the flow moves a held caller on with a REST transfer.
+                pass
+            case ins.Bridge():
+                options = {}
+                if instruction.action_url:
+                    options.update(callback_url=instruction.action_url, callback_method="POST")
+                if instruction.record:
+                    options.update(record=True, record_file_format="mp3")
+                    if instruction.recording_url:
+                        # action is notified (redirect=false keeps the call in the conference) with
+                        # the recording's RecordUrl once the member leaves.
+                        options.update(action=instruction.recording_url, method="POST", redirect=False)
+                response.add(
+                    plivoxml.ConferenceElement(
+                        instruction.room,
+                        start_conference_on_enter=True,
+                        end_conference_on_exit=True,
+                        enter_sound="",
+                        exit_sound="",
+                        **options,
+                    )
+                )
+            case ins.Record():
+                response.add_record(
+                    action=instruction.action_url,
+                    method="POST",
+                    max_length=instruction.max_length_seconds,
+                    play_beep=instruction.play_beep,
+                    timeout=instruction.timeout_seconds,
+                    finish_on_key="#",
+                    file_format="mp3",
+                    redirect=True,
+                )
+            case ins.Reject():
+                response.add_hangup(reason="busy" if instruction.reason == "busy" else "rejected")
+            case ins.Hangup():
+                response.add_hangup()
+            case _:
+                raise TypeError(f"Plivo cannot render {type(instruction).__name__}")
+
+    # --- REST -----------------------------------------------------------------------------
+    def client(self) -> BaseUrlPlivoClient:
+        if not self.account.account_id or not self.account.auth_token:
+            raise ProviderError("plivo: the account has no Auth ID or Auth Token", permanent=True)
+        try:
+            return BaseUrlPlivoClient(
+                self.account.account_id,
+                self.account.auth_token,
+                base_url=settings.PLIVO_API_BASE_URL,
+                timeout=settings.PROVIDER_HTTP_TIMEOUT,
+            )
+        except plivo_errors.AuthenticationError as exc:
+            raise ProviderError(
+                "plivo: the Auth ID is not valid (MA… or SA…, 20 characters)", permanent=True
+            ) from exc
+
+    def _call(self, action: str, fn):
+        try:
+            return fn()
+        except ProviderError as exc:  # raised by BaseUrlPlivoClient for 429/5xx
+            error = exc
+        except plivo_errors.PlivoRestError as exc:
+            status = next((code for cls, code in EXCEPTION_STATUS.items() if isinstance(exc, cls)), None)
+            error = classify(provider="plivo", status=status, code=None, message=str(exc))
+            if status is None:
+                error.permanent = True  # other non-2xx the SDK did not name: not worth retrying
+        except requests.RequestException as exc:
+            error = network_error("plivo", exc)
+        logger.warning("plivo %s failed: %s (permanent=%s)", action, error.message, error.permanent)
+        raise error
+
+    def start_leg(self, *, to, from_, answer_url, status_url, ring_timeout_seconds, machine_detection=True):
+        options = {}
+        if machine_detection:
+            # "true" reports Machine=true/false to machine_detection_url; the flow decides.
+            options.update(machine_detection="true", machine_detection_url=status_url)
+        response = self._call(
+            "start_leg",
+            lambda: self.client().calls.create(
+                from_=from_,
+                to_=to,
+                answer_url=answer_url,
+                answer_method="POST",
+                hangup_url=status_url,
+                hangup_method="POST",
+                ring_url=status_url,
+                ring_method="POST",
+                ring_timeout=int(ring_timeout_seconds),
+                **options,
+            ),
+        )
+        return response.request_uuid
+
+    def end_leg(self, call_id: str) -> None:
+        """Hang up a live call, or cancel one still ringing (start_leg returns a request id)."""
+        client = self.client()
+        for attempt in (client.calls.delete, client.calls.cancel):
+            try:
+                self._call("end_leg", lambda attempt=attempt: attempt(call_id))
+                return
+            except ProviderError as exc:
+                if exc.status != 404:
+                    raise
+        # Neither live nor ringing: it already ended, which is what the caller wanted.
+
+    def transfer(self, call_id: str, url: str) -> None:
+        self._call(
+            "transfer",
+            lambda: self.client().calls.transfer(call_id, legs="aleg", aleg_url=url, aleg_method="POST"),
+        )
+
+    def send_sms(self, *, to, from_, body, status_url) -> str:
+        response = self._call(
+            "send_sms",
+            lambda: self.client().messages.create(
+                src=from_, dst=to, text=body, url=status_url, method="POST"
+            ),
+        )
+        uuids = response.message_uuid
+        return uuids[0] if isinstance(uuids, list) else uuids
+
+    def check_credentials(self) -> str:
+        account = self._call("check_credentials", lambda: self.client().account.get())
+        return getattr(account, "name", "") or self.account.account_id_short
+
+    def softphone_token(self, identity: str) -> str:
+        """A browser-SDK token minted by Plivo's REST API (locally signed JWTs are rejected)."""
+        now = int(time.time())
+        options = {"app": self.account.plivo_app_id} if self.account.plivo_app_id else {}
+        response = self._call(
+            "softphone_token",
+            lambda: self.client().token.create(
+                iss=self.account.account_id,
+                sub=identity,
+                nbf=str(now),
+                exp=str(now + 3600),
+                incoming_allow=True,
+                outgoing_allow=True,
+                **options,
+            ),
+        )
+        return response.token
+
+    # --- console set-up ---------------------------------------------------------------------
+    console_template = "telephony/console/plivo.html"
+    # Public paths this provider's console needs (Plivo's browser SDK calls reach the app through
+    # the XML application's Answer URL, so it has no separate WebRTC URL).
+    console_paths = ("incoming", "status", "sms_incoming")

@@ -1,0 +1,274 @@
+"""Twilio: TwiML rendering, X-Twilio-Signature checks, webhook parsing and the REST calls we use."""
+
+from __future__ import annotations
+
+import logging
+
+import requests
+from django.conf import settings
+from django.http import HttpRequest
+from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.jwt.access_token import AccessToken
+from twilio.jwt.access_token.grants import VoiceGrant
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
+
+from .. import instructions as ins
+from .base import Provider, ProviderError, ProviderEvent, public_url, to_int
+from .errors import classify, network_error, rewrite_base
+
+logger = logging.getLogger(__name__)
+
+ANSWERED_BY = {
+    "human": "human",
+    "unknown": "unknown",
+    "fax": "machine",
+    "machine_start": "machine",
+    "machine_end_beep": "machine",
+    "machine_end_silence": "machine",
+    "machine_end_other": "machine",
+}
+# Statuses after which a call can no longer be cancelled or hung up.
+FINAL_STATUSES = {"completed", "canceled", "busy", "failed", "no-answer"}
+# "Call is not in-progress" / not found: the leg already ended, which is what end_leg wants.
+ALREADY_ENDED_CODES = {20404, 21220}
+
+
+class BaseUrlHttpClient(TwilioHttpClient):
+    """TwilioHttpClient that always has a timeout and may send requests to another base URL.
+
+    Rewriting the prepared URL (instead of setting client.api.base_url) survives TWILIO_EDGE /
+    TWILIO_REGION, which rewrite the host name inside the SDK.
+    """
+
+    def __init__(self, *, base_url: str, timeout: float):
+        super().__init__(timeout=timeout)
+        self.base_url = base_url
+
+    def request(self, method, url, *args, **kwargs):
+        return super().request(method, rewrite_base(url, self.base_url), *args, **kwargs)
+
+
+class TwilioProvider(Provider):
+    name = "twilio"
+    label = "Twilio"
+    signature_header = "X-Twilio-Signature"
+    call_id_field = "CallSid"
+    account_id_field = "AccountSid"
+    account_id_label = "Account SID"
+    auth_token_label = "Auth Token"  # noqa: S105 (a form label)
+    xml_content_type = "text/xml"
+
+    # --- webhooks -------------------------------------------------------------------------
+    def verify(self, request: HttpRequest) -> bool:
+        signature = request.headers.get(self.signature_header, "")
+        token = self.account.auth_token
+        if not signature or not token:
+            return False
+        # The validator also tries the URL with and without the default port.
+        return RequestValidator(token).validate(public_url(request), request.POST, signature)
+
+    def parse(self, request: HttpRequest) -> ProviderEvent:
+        data = request.POST
+        direction = data.get("Direction", "")
+        return ProviderEvent(
+            call_id=data.get("CallSid", ""),
+            from_number=data.get("From", ""),
+            to_number=data.get("To", ""),
+            digits=data.get("Digits", ""),
+            call_status=data.get("CallStatus", ""),
+            queue_time_seconds=to_int(data.get("QueueTime")),
+            answered_by=ANSWERED_BY.get(
+                data.get("AnsweredBy", ""), "unknown" if data.get("AnsweredBy") else ""
+            ),
+            recording_url=data.get("RecordingUrl", ""),
+            recording_duration_seconds=to_int(data.get("RecordingDuration")),
+            duration_seconds=to_int(data.get("CallDuration") or data.get("DialCallDuration")),
+            message_id=data.get("MessageSid", ""),
+            message_status=data.get("MessageStatus", "") or data.get("SmsStatus", ""),
+            body=data.get("Body", ""),
+            direction="outbound" if direction.startswith("outbound") else direction,
+            raw=data,
+        )
+
+    def render_xml(self, script: ins.Script) -> str:
+        response = VoiceResponse()
+        for instruction in script.instructions:
+            self._render_one(response, instruction)
+        return str(response)
+
+    def _render_prompt(self, parent, prompt) -> None:
+        if isinstance(prompt, ins.Say):
+            parent.say(prompt.text, language=prompt.language, loop=prompt.loop)
+        elif isinstance(prompt, ins.Play):
+            parent.play(prompt.url, loop=prompt.loop)
+        elif isinstance(prompt, ins.Pause):
+            parent.pause(length=prompt.seconds)
+        else:  # pragma: no cover - the dataclasses make this unreachable
+            raise TypeError(f"not a prompt: {type(prompt).__name__}")
+
+    def _render_one(self, response: VoiceResponse, instruction) -> None:
+        match instruction:
+            case ins.Say() | ins.Play() | ins.Pause():
+                self._render_prompt(response, instruction)
+            case ins.Gather():
+                gather = Gather(
+                    input="dtmf",
+                    num_digits=instruction.num_digits,
+                    timeout=instruction.timeout_seconds,
+                    action=instruction.action_url,
+                    method="POST",
+                )
+                for prompt in instruction.prompts:
+                    self._render_prompt(gather, prompt)
+                response.append(gather)
+            case ins.Redirect():
+                response.redirect(instruction.url, method="POST")
+            case ins.Hold():
+                response.enqueue(
+                    instruction.room,
+                    wait_url=instruction.wait_url,
+                    wait_url_method="POST",
+                    action=instruction.action_url,
+                    method="POST",
+                )
+            case ins.Leave():
+                response.leave()
+            case ins.Bridge():
+                options = {}
+                if instruction.action_url:
+                    options.update(action=instruction.action_url, method="POST")
+                if instruction.record:
+                    options["record"] = "record-from-answer-dual"
+                    if instruction.recording_url:
+                        options.update(
+                            recording_status_callback=instruction.recording_url,
+                            recording_status_callback_method="POST",
+                        )
+                dial = Dial(**options)
+                dial.queue(instruction.room)
+                response.append(dial)
+            case ins.Record():
+                response.record(
+                    action=instruction.action_url,
+                    method="POST",
+                    max_length=instruction.max_length_seconds,
+                    play_beep=instruction.play_beep,
+                    timeout=instruction.timeout_seconds,
+                    finish_on_key="#",
+                )
+            case ins.Reject():
+                response.reject(reason="busy" if instruction.reason == "busy" else "rejected")
+            case ins.Hangup():
+                response.hangup()
+            case _:
+                raise TypeError(f"Twilio cannot render {type(instruction).__name__}")
+
+    # --- REST -----------------------------------------------------------------------------
+    def client(self) -> Client:
+        if not self.account.account_id or not self.account.auth_token:
+            raise ProviderError("twilio: the account has no Account SID or Auth Token", permanent=True)
+        http_client = BaseUrlHttpClient(
+            base_url=settings.TWILIO_API_BASE_URL, timeout=settings.PROVIDER_HTTP_TIMEOUT
+        )
+        # environment={} so TWILIO_* variables of the process cannot override this account.
+        return Client(
+            self.account.account_id, self.account.auth_token, http_client=http_client, environment={}
+        )
+
+    def _call(self, action: str, fn):
+        try:
+            return fn()
+        except TwilioRestException as exc:
+            error = classify(provider="twilio", status=exc.status, code=exc.code, message=exc.msg)
+        except TwilioServiceException as exc:
+            error = classify(
+                provider="twilio", status=exc.status, code=exc.code, message=exc.detail or exc.title
+            )
+        except requests.RequestException as exc:
+            error = network_error("twilio", exc)
+        except TwilioException as exc:
+            error = ProviderError(f"twilio: {type(exc).__name__}", permanent=True)
+        logger.warning("twilio %s failed: %s (permanent=%s)", action, error.message, error.permanent)
+        raise error
+
+    def start_leg(self, *, to, from_, answer_url, status_url, ring_timeout_seconds, machine_detection=True):
+        options = {}
+        if machine_detection:
+            options["machine_detection"] = "Enable"
+        call = self._call(
+            "start_leg",
+            lambda: self.client().calls.create(
+                to=to,
+                from_=from_,
+                url=answer_url,
+                method="POST",
+                status_callback=status_url,
+                status_callback_method="POST",
+                status_callback_event=["initiated", "ringing", "answered", "completed"],
+                timeout=ring_timeout_seconds,
+                **options,
+            ),
+        )
+        return call.sid
+
+    def end_leg(self, call_id: str) -> None:
+        """Cancel a leg that is still ringing, or hang up one that was answered.
+
+        Twilio ignores status=canceled on an answered call, so a leg still live after the cancel
+        is completed. A leg that already ended counts as done.
+        """
+        client = self.client()
+        try:
+            call = self._call("end_leg", lambda: client.calls(call_id).update(status="canceled"))
+        except ProviderError as exc:
+            if exc.code in ALREADY_ENDED_CODES or exc.status == 404:
+                return
+            if exc.permanent and exc.status == 400:
+                call = None  # some carriers refuse "canceled" on a live call: hang it up instead
+            else:
+                raise
+        if call is not None and call.status in FINAL_STATUSES:
+            return
+        try:
+            self._call("end_leg", lambda: client.calls(call_id).update(status="completed"))
+        except ProviderError as exc:
+            if exc.code in ALREADY_ENDED_CODES or exc.status == 404:
+                return
+            raise
+
+    def transfer(self, call_id: str, url: str) -> None:
+        self._call("transfer", lambda: self.client().calls(call_id).update(url=url, method="POST"))
+
+    def send_sms(self, *, to, from_, body, status_url) -> str:
+        message = self._call(
+            "send_sms",
+            lambda: self.client().messages.create(to=to, from_=from_, body=body, status_callback=status_url),
+        )
+        return message.sid
+
+    def check_credentials(self) -> str:
+        client = self.client()
+        account = self._call(
+            "check_credentials", lambda: client.api.v2010.accounts(client.account_sid).fetch()
+        )
+        return account.friendly_name or account.sid
+
+    def softphone_token(self, identity: str) -> str:
+        account = self.account
+        if not (account.api_key_sid and account.api_key_secret and account.twiml_app_sid):
+            raise ProviderError(
+                "twilio: browser calling needs an API Key SID, API Key Secret and TwiML App SID",
+                permanent=True,
+            )
+        token = AccessToken(
+            account.account_id, account.api_key_sid, account.api_key_secret, identity=identity, ttl=3600
+        )
+        token.add_grant(VoiceGrant(outgoing_application_sid=account.twiml_app_sid, incoming_allow=True))
+        return token.to_jwt()
+
+    # --- console set-up ---------------------------------------------------------------------
+    console_template = "telephony/console/twilio.html"
+    console_paths = ("incoming", "status", "sms_incoming", "webrtc_incoming")
