@@ -87,7 +87,7 @@ def invite_create(
 
 def invite_for_token(*, token: str, lock: bool = False) -> Invite:
     """The usable invite behind ``token``; raises InviteUnavailable saying why it is not."""
-    invites = Invite.objects.select_for_update() if lock else Invite.objects.all()
+    invites = Invite.objects.select_for_update(of=("self",)) if lock else Invite.objects.all()
     invite = invites.select_related("user").filter(token_hash=token_hash(token)).first()
     if invite is None:
         raise InviteUnavailable("unknown")
