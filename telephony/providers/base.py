@@ -105,6 +105,8 @@ class Provider:
     account_id_label: ClassVar[str] = "Account ID"
     auth_token_label: ClassVar[str] = "Auth token"  # noqa: S105 (a form label)
     xml_content_type: ClassVar[str] = "application/xml"
+    # What a well-formed account id looks like (the credentials form checks it).
+    account_id_pattern: ClassVar[str] = r"^\S+$"
 
     def __init__(self, account: ProviderAccount):
         self.account = account
@@ -156,6 +158,7 @@ class Provider:
     # --- console set-up ---------------------------------------------------------------------
     # Template that lays the URLs out the way the provider's console and setup guide do.
     console_template: ClassVar[str] = ""
+    webrtc_template: ClassVar[str] = ""
     console_paths: ClassVar[tuple[str, ...]] = ()
 
     @classmethod

@@ -66,6 +66,7 @@ class PlivoProvider(Provider):
     account_id_field = ""
     account_id_label = "Auth ID"
     auth_token_label = "Auth Token"  # noqa: S105 (a form label)
+    account_id_pattern = r"^(MA|SA)[A-Z0-9]{18}$"
     xml_content_type = "application/xml"
 
     # --- webhooks -------------------------------------------------------------------------
@@ -306,6 +307,7 @@ class PlivoProvider(Provider):
 
     # --- console set-up ---------------------------------------------------------------------
     console_template = "telephony/console/plivo.html"
+    webrtc_template = "telephony/console/plivo_webrtc.html"
     # Public paths this provider's console needs (Plivo's browser SDK calls reach the app through
     # the XML application's Answer URL, so it has no separate WebRTC URL).
     console_paths = ("incoming", "status", "sms_incoming")

@@ -59,6 +59,7 @@ class TwilioProvider(Provider):
     account_id_field = "AccountSid"
     account_id_label = "Account SID"
     auth_token_label = "Auth Token"  # noqa: S105 (a form label)
+    account_id_pattern = r"^AC[0-9a-fA-F]{32}$"
     xml_content_type = "text/xml"
 
     # --- webhooks -------------------------------------------------------------------------
@@ -271,4 +272,5 @@ class TwilioProvider(Provider):
 
     # --- console set-up ---------------------------------------------------------------------
     console_template = "telephony/console/twilio.html"
+    webrtc_template = "telephony/console/twilio_webrtc.html"
     console_paths = ("incoming", "status", "sms_incoming", "webrtc_incoming")
