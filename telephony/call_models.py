@@ -129,6 +129,14 @@ LEG_FINAL_STATES = frozenset(
     }
 )
 LEG_LIVE_STATES = frozenset({LegState.PENDING, LegState.REQUESTED, LegState.RINGING, LegState.ANSWERED})
+# Legs move forward only, like calls: a late "ringing" never undoes "answered".
+LEG_TRANSITIONS: dict[str, frozenset[str]] = {
+    LegState.REQUESTED: frozenset({LegState.PENDING}),
+    LegState.RINGING: frozenset({LegState.PENDING, LegState.REQUESTED}),
+    LegState.ANSWERED: frozenset({LegState.PENDING, LegState.REQUESTED, LegState.RINGING}),
+    LegState.COMPLETED: LEG_LIVE_STATES | {LegState.ACCEPTED},
+    **{state: LEG_LIVE_STATES for state in LEG_FINAL_STATES if state != LegState.COMPLETED},
+}
 
 
 class CallLeg(models.Model):

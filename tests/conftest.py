@@ -69,8 +69,10 @@ def volunteer_client(client, volunteer_user):
     return client
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """One chromium per test module. Not per session: Playwright's sync API keeps an event loop
+    running in the main thread while it is open, which would break the async tests after it."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -103,11 +103,11 @@ def shifts_active_at(*, at: dt.datetime, shifts: Iterable[Shift] | None = None) 
 
 
 def volunteer_busy_ids() -> set[int]:
-    """Ids of volunteers who are on a call right now and must not be rung.
+    """Ids of volunteers who are on a call right now (they took it and it has not ended)."""
+    from telephony.call_models import Call, CallState
 
-    The call model (issue 5) fills this; until it exists nobody is busy.
-    """
-    return set()
+    answered = Call.objects.filter(state=CallState.ANSWERED, answered_by__isnull=False)
+    return set(answered.values_list("answered_by_id", flat=True))
 
 
 def _ringable() -> QuerySet[Volunteer]:

@@ -1,0 +1,196 @@
+"""Call services: create, move between states, claim. Every change is a CallEvent row.
+
+State changes are conditional UPDATEs (``WHERE state IN (allowed sources)``): with many web
+processes and repeated or reordered provider callbacks, only a legal, first transition happens.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from llamenos.audit import audit_record
+from llamenos.crypto import number_hash, number_last4
+
+from .call_models import (
+    CALL_TRANSITIONS,
+    LEG_TRANSITIONS,
+    WAITING_STATES,
+    Call,
+    CallEvent,
+    CallLeg,
+    CallState,
+    LegState,
+)
+from .events import ADMINS_GROUP, event_send
+from .models import ProviderAccount
+
+logger = logging.getLogger(__name__)
+
+# Milestones that also go to the audit log (the rest stay in the call's own history).
+AUDITED_STATES = {
+    CallState.ANSWERED: "call.answered",
+    CallState.VOICEMAIL: "call.voicemail",
+    CallState.COMPLETED: "call.completed",
+    CallState.MISSED: "call.missed",
+    CallState.REJECTED: "call.rejected",
+    CallState.RATE_LIMITED: "call.rate_limited",
+    CallState.FAILED: "call.failed",
+}
+
+
+def call_event_record(*, call: Call, name: str, leg: CallLeg | None = None, **details: Any) -> CallEvent:
+    return CallEvent.objects.create(call=call, leg=leg, name=name, details=details)
+
+
+def call_start(*, account: ProviderAccount, provider_call_id: str, caller_e164: str) -> tuple[Call, bool]:
+    """The Call for this provider call id, created on its first webhook (idempotent)."""
+    existing = Call.objects.filter(provider=account.provider, provider_call_id=provider_call_id).first()
+    if existing:
+        return existing, False
+    try:
+        with transaction.atomic():
+            call = Call.objects.create(
+                provider_account=account,
+                provider=account.provider,
+                provider_call_id=provider_call_id,
+                caller_hash=number_hash(caller_e164) if caller_e164 else "",
+                caller_last4=number_last4(caller_e164),
+            )
+            CallEvent.objects.create(call=call, name="call.started", to_state=CallState.IVR)
+    except IntegrityError:  # the provider retried the webhook while the first was in flight
+        return Call.objects.get(provider=account.provider, provider_call_id=provider_call_id), False
+    return call, True
+
+
+def call_transition(
+    *,
+    call: Call,
+    to_state: str,
+    event: str,
+    leg: CallLeg | None = None,
+    fields: dict | None = None,
+    **details,
+) -> bool:
+    """Move ``call`` to ``to_state`` if that is legal from where it is now. True if it moved."""
+    updates = {"state": to_state, **(fields or {})}
+    with transaction.atomic():
+        # The row lock orders concurrent callbacks for one call; the state check makes late or
+        # repeated ones no-ops.
+        current = Call.objects.select_for_update().filter(pk=call.pk).values_list("state", flat=True).first()
+        if current not in CALL_TRANSITIONS[to_state]:
+            return False
+        Call.objects.filter(pk=call.pk).update(**updates)
+        for name, value in updates.items():
+            setattr(call, name, value)
+        CallEvent.objects.create(
+            call=call, leg=leg, name=event, from_state=current, to_state=to_state, details=details
+        )
+        if to_state in AUDITED_STATES:
+            audit_record(event=AUDITED_STATES[to_state], target=f"call {call.pk}", details=details)
+    logger.info("call %s: %s -> %s (%s)", call.pk, current, to_state, event)
+    return True
+
+
+def call_claim(*, call: Call, leg: CallLeg) -> bool:
+    """First pickup wins: one conditional UPDATE; exactly one leg can ever see True."""
+    now = timezone.now()
+    with transaction.atomic():
+        won = (
+            Call.objects.filter(pk=call.pk, answered_by__isnull=True, state__in=WAITING_STATES).update(
+                answered_by=leg.volunteer_id, answered_at=now, state=CallState.ANSWERED
+            )
+            == 1
+        )
+        if not won:
+            leg_set_state(leg=leg, state=LegState.TAKEN_ELSEWHERE)
+            return False
+        from_state = call.state
+        call.refresh_from_db()
+        CallLeg.objects.filter(pk=leg.pk).update(state=LegState.ACCEPTED, answered_at=now)
+        leg.state = LegState.ACCEPTED
+        CallEvent.objects.create(
+            call=call,
+            leg=leg,
+            name="call.claimed",
+            from_state=from_state,
+            to_state=CallState.ANSWERED,
+            details={"volunteer_id": leg.volunteer_id},
+        )
+        audit_record(
+            event="call.answered", target=f"call {call.pk}", details={"volunteer_id": leg.volunteer_id}
+        )
+        event_send(group=ADMINS_GROUP, event_type="call.answered", call=call.pk, volunteer=leg.volunteer_id)
+    return True
+
+
+def call_finish(*, call: Call, duration_seconds: int | None) -> None:
+    """The caller's side ended: completed if it was answered, missed if it was still waiting."""
+    now = timezone.now()
+    call.refresh_from_db()
+    fields = {"ended_at": now, "duration_seconds": duration_seconds}
+    if call.state == CallState.ANSWERED:
+        talk = int((now - call.answered_at).total_seconds()) if call.answered_at else None
+        call_transition(
+            call=call,
+            to_state=CallState.COMPLETED,
+            event="call.completed",
+            fields={**fields, "talk_seconds": talk},
+        )
+    elif call.state == CallState.VOICEMAIL and call.voicemail_url:
+        Call.objects.filter(pk=call.pk, ended_at__isnull=True).update(**fields)
+    else:
+        call_transition(call=call, to_state=CallState.MISSED, event="call.caller_hung_up", fields=fields)
+    event_send(group=ADMINS_GROUP, event_type="call.ended", call=call.pk, state=call.state)
+
+
+def leg_set_state(*, leg: CallLeg, state: str, **fields) -> bool:
+    """Move a leg forward to ``state``; a late or repeated callback changes nothing."""
+    moved = (
+        CallLeg.objects.filter(pk=leg.pk, state__in=LEG_TRANSITIONS[state]).update(state=state, **fields) == 1
+    )
+    if moved:
+        leg.state = state
+        for name, value in fields.items():
+            setattr(leg, name, value)
+        CallEvent.objects.create(
+            call_id=leg.call_id, leg=leg, name=f"leg.{state}", details={"volunteer_id": leg.volunteer_id}
+        )
+    return moved
+
+
+def call_voicemail_save(*, call: Call, recording_url: str, duration_seconds: int | None) -> bool:
+    """Keep a voicemail recording on the call; an empty recording is discarded."""
+    if not recording_url or not duration_seconds:
+        call_event_record(call=call, name="voicemail.empty")
+        return False
+    updated = Call.objects.filter(pk=call.pk, voicemail_url="").update(
+        voicemail_url=recording_url, voicemail_duration_seconds=duration_seconds
+    )
+    if updated:
+        call_event_record(call=call, name="voicemail.saved", duration_seconds=duration_seconds)
+        audit_record(
+            event="call.voicemail_left",
+            target=f"call {call.pk}",
+            details={"duration_seconds": duration_seconds},
+        )
+        event_send(
+            group=ADMINS_GROUP, event_type="call.voicemail", call=call.pk, duration_seconds=duration_seconds
+        )
+    return bool(updated)
+
+
+def call_recording_save(*, call: Call, recording_url: str) -> None:
+    if recording_url:
+        Call.objects.filter(pk=call.pk).update(recording_url=recording_url)
+        call_event_record(call=call, name="recording.saved")
+
+
+def captcha_failure_count(*, call: Call) -> int:
+    Call.objects.filter(pk=call.pk).update(captcha_failures=F("captcha_failures") + 1)
+    call.refresh_from_db(fields=["captcha_failures"])
+    return call.captcha_failures

@@ -1,0 +1,60 @@
+"""Everything callers and volunteers hear, one module per language.
+
+``prompt(key, language)`` gives the neutral instruction to play: an admin-uploaded recording when
+there is one for that prompt and language, otherwise text-to-speech of the module's wording.
+"""
+
+from __future__ import annotations
+
+import importlib
+from functools import cache
+from types import ModuleType
+
+from django.conf import settings
+
+from ..instructions import Play, Say
+
+LANGUAGES = ("en", "es")
+DEFAULT_LANGUAGE = "en"
+# Prompts that contain {placeholders} cannot be replaced by a fixed recording.
+TEMPLATED_PROMPTS = frozenset({"language_option", "captcha"})
+
+
+@cache
+def _module(language: str) -> ModuleType:
+    return importlib.import_module(f"{__name__}.{language if language in LANGUAGES else DEFAULT_LANGUAGE}")
+
+
+PROMPT_KEYS = tuple(_module(DEFAULT_LANGUAGE).PROMPTS)
+RECORDABLE_PROMPTS = tuple(key for key in PROMPT_KEYS if key not in TEMPLATED_PROMPTS)
+
+
+def language_name(language: str) -> str:
+    return _module(language).NAME
+
+
+def voice_language(language: str) -> str:
+    return _module(language).VOICE_LANGUAGE
+
+
+def prompt_text(key: str, language: str, **values: str) -> str:
+    return _module(language).PROMPTS[key].format(**values)
+
+
+def recording_url(key: str, language: str) -> str:
+    from ..models import PromptRecording
+
+    recording = (
+        PromptRecording.objects.filter(prompt=key, language=language).only("public_id", "audio").first()
+    )
+    if recording is None:
+        return ""
+    return f"{settings.PUBLIC_BASE_URL}/telephony/prompts/{recording.public_id}"
+
+
+def prompt(key: str, language: str, **values: str) -> Say | Play:
+    if key not in TEMPLATED_PROMPTS:
+        url = recording_url(key, language)
+        if url:
+            return Play(url)
+    return Say(prompt_text(key, language, **values), language=voice_language(language))

@@ -1,0 +1,80 @@
+"""Per-caller sliding-window rate limit, kept in Redis (in-process only for the local demo).
+
+A caller who places more than ``limit`` calls within ``window_seconds`` is refused, and stays
+refused for ``block_seconds`` after that, even if they stop calling.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections import defaultdict, deque
+from functools import cache
+
+import redis
+from django.conf import settings
+
+KEY_PREFIX = "llamenos:ratelimit"
+
+
+@cache
+def _redis_client(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+
+
+def _check_redis(caller_hash: str, *, limit: int, window_seconds: int, block_seconds: int) -> bool:
+    client = _redis_client(settings.REDIS_URL)
+    calls_key, block_key = f"{KEY_PREFIX}:calls:{caller_hash}", f"{KEY_PREFIX}:block:{caller_hash}"
+    now = time.time()
+    with client.pipeline(transaction=True) as pipe:
+        pipe.exists(block_key)
+        pipe.zremrangebyscore(calls_key, 0, now - window_seconds)
+        pipe.zadd(calls_key, {f"{now}:{uuid.uuid4().hex}": now})
+        pipe.zcard(calls_key)
+        pipe.expire(calls_key, window_seconds)
+        blocked, _, _, count, _ = pipe.execute()
+    if blocked:
+        return False
+    if count > limit:
+        if block_seconds:
+            client.set(block_key, 1, ex=block_seconds)
+        return False
+    return True
+
+
+_memory_lock = threading.Lock()
+_memory_calls: dict[str, deque[float]] = defaultdict(deque)
+_memory_blocks: dict[str, float] = {}
+
+
+def _check_memory(caller_hash: str, *, limit: int, window_seconds: int, block_seconds: int) -> bool:
+    now = time.monotonic()
+    with _memory_lock:
+        if _memory_blocks.get(caller_hash, 0) > now:
+            return False
+        calls = _memory_calls[caller_hash]
+        while calls and calls[0] <= now - window_seconds:
+            calls.popleft()
+        calls.append(now)
+        if len(calls) > limit:
+            if block_seconds:
+                _memory_blocks[caller_hash] = now + block_seconds
+            return False
+    return True
+
+
+def caller_rate_allowed(*, caller_hash: str, limit: int, window_seconds: int, block_seconds: int) -> bool:
+    """Record one call from ``caller_hash`` and say whether it may go on."""
+    check = _check_redis if settings.REDIS_URL else _check_memory
+    return check(caller_hash, limit=limit, window_seconds=window_seconds, block_seconds=block_seconds)
+
+
+def caller_rate_reset(*, caller_hash: str) -> None:
+    if settings.REDIS_URL:
+        _redis_client(settings.REDIS_URL).delete(
+            f"{KEY_PREFIX}:calls:{caller_hash}", f"{KEY_PREFIX}:block:{caller_hash}"
+        )
+    with _memory_lock:
+        _memory_calls.pop(caller_hash, None)
+        _memory_blocks.pop(caller_hash, None)
