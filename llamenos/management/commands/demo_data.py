@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from llamenos.models import Role
+from volunteers.demo import demo_populate as volunteers_demo_populate
 
 DEMO_USERS = [
     ("admin", "Alex", "Admin", Role.ADMIN),
@@ -39,3 +40,4 @@ class Command(BaseCommand):
 
     def extend_demo(self) -> None:
         """Feature apps add their demo rows (profiles, shifts, provider accounts) here."""
+        volunteers_demo_populate()
