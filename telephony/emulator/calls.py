@@ -208,7 +208,9 @@ class EmulatedCall:
         if self.direction == "outbound" and not self.is_answered and self.phone is not None:
             self._push("reject")  # hanging up a ringing phone is declining it
         else:
-            self._push("hangup", status="completed", source="caller")
+            self._push(
+                "hangup", status="completed", source="caller" if self.direction == "inbound" else "callee"
+            )
 
     # --- REST (called from the carrier's HTTP threads; never block) ---------------------------
 

@@ -52,6 +52,8 @@ class Carrier:
         self._queues: dict[tuple[str, str], Queue] = {}
         self._rooms: dict[tuple[str, str], Room] = {}
         self._http = requests.Session()
+        # Many calls post at once; the default pool of 10 connections would be churned.
+        self._http.mount("http://", requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=64))
         self._host, self._port = host, port
         self._server: RestServer | None = None
         self.rest_base_url = ""  # set by start(), or by the dev mount

@@ -61,3 +61,15 @@ def twilio_client(carrier: Carrier, sid: str = TWILIO_SID, token: str = TWILIO_T
 
 def plivo_client(carrier: Carrier, auth_id: str = PLIVO_ID, token: str = PLIVO_TOKEN) -> plivo.RestClient:
     return RewritingPlivoClient(auth_id, token, timeout=5, base_url=carrier.plivo_api_base_url)
+
+
+@pytest.fixture
+def app_carrier(live_server, settings):
+    """A carrier that delivers to the test app (app_urls) and signs for PUBLIC_BASE_URL."""
+    from . import app_urls
+
+    app_urls.SCRIPTS.clear()
+    app_urls.SEEN.clear()
+    with Carrier(live_server.url, settings.PUBLIC_BASE_URL, accounts(), time_scale=0.05) as c:
+        yield c
+    app_urls.SCRIPTS.clear()
