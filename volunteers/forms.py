@@ -69,8 +69,38 @@ class VolunteerCreateForm(VolunteerFormBase):
 
 
 class VolunteerEditForm(VolunteerFormBase):
+    """The current number is never put in the page (revealing it is a separate, audited act):
+    an empty phone field keeps it, ``clear_phone`` removes it."""
+
+    clear_phone = forms.BooleanField(required=False, label="Remove their phone number")
     call_preference = forms.ChoiceField(choices=CallPreference.choices)
     in_fallback_group = forms.BooleanField(required=False, label="In the fallback group")
+    field_order = ["first_name", "last_name", "phone", "clear_phone", "spoken_languages"]
+
+    def __init__(self, *args, masked_phone: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["phone"].label = "New phone number"
+        if masked_phone:
+            self.fields["phone"].help_text = f"Currently {masked_phone}. Leave empty to keep it."
+        else:
+            del self.fields["clear_phone"]
+            self.fields["phone"].label = "Phone"
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("clear_phone") and cleaned.get("phone"):
+            self.add_error("clear_phone", "Either enter a new number or remove it, not both.")
+        return cleaned
+
+    def changes(self) -> dict:
+        """The fields to save: the phone only when a new one was typed or removal was asked."""
+        data = dict(self.cleaned_data)
+        clear = data.pop("clear_phone", False)
+        if clear:
+            data["phone"] = ""
+        elif not data.get("phone"):
+            data.pop("phone", None)
+        return data
 
 
 class ProfileForm(VolunteerFormBase):

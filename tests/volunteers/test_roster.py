@@ -199,3 +199,39 @@ def test_delete_asks_for_confirmation_then_deletes(admin_client, make_volunteer)
     assert not User.objects.filter(username="vic").exists()
     assert not Volunteer.objects.filter(pk=volunteer.pk).exists()
     assert AuditEvent.objects.get(event="volunteer.deleted").target.endswith("(vic)")
+
+
+def edit_form(**overrides):
+    data = {"first_name": "Vic", "phone": "", "call_preference": "phone", "spoken_languages": ["en"]}
+    return {**data, **overrides}
+
+
+def test_edit_page_never_shows_the_full_number_and_empty_keeps_it(admin_client, make_volunteer):
+    volunteer = make_volunteer("vic", phone="+12015550167")
+    url = reverse("volunteer_edit", args=[volunteer.user.pk])
+    page = admin_client.get(url).content.decode()
+    assert "2015550167" not in page and "555-0167" not in page
+    assert "Currently +1••••••••67" in page
+    admin_client.post(url, edit_form())
+    volunteer.refresh_from_db()
+    assert str(volunteer.phone) == "+12015550167"
+
+
+def test_edit_can_remove_the_number(admin_client, make_volunteer):
+    volunteer = make_volunteer("vic", phone="+12015550167")
+    admin_client.post(reverse("volunteer_edit", args=[volunteer.user.pk]), edit_form(clear_phone="on"))
+    volunteer.refresh_from_db()
+    assert volunteer.phone == ""
+
+
+def test_edit_with_invalid_phone_is_a_form_error_and_saves_nothing(admin_client, make_volunteer):
+    volunteer = make_volunteer("vic", phone="+12015550167")
+    response = admin_client.post(
+        reverse("volunteer_edit", args=[volunteer.user.pk]), edit_form(first_name="Changed", phone="12345")
+    )
+    assert response.status_code == 200
+    assert "Enter a valid phone number" in response.content.decode()
+    volunteer.refresh_from_db()
+    volunteer.user.refresh_from_db()
+    assert (volunteer.user.first_name, str(volunteer.phone)) == ("Vic", "+12015550167")
+    assert not AuditEvent.objects.filter(event="volunteer.updated").exists()

@@ -52,14 +52,14 @@ def volunteer_edit(request, pk: int):
     initial = {
         "first_name": person.first_name,
         "last_name": person.last_name,
-        "phone": volunteer.phone,
         "spoken_languages": volunteer.spoken_languages,
         "call_preference": volunteer.call_preference,
         "in_fallback_group": volunteer.in_fallback_group,
     }
-    form = VolunteerEditForm(request.POST or None, initial=initial, user=person)
+    masked = number_mask(str(volunteer.phone), visible=2) if volunteer.phone else ""
+    form = VolunteerEditForm(request.POST or None, initial=initial, user=person, masked_phone=masked)
     if request.method == "POST" and form.is_valid():
-        services.volunteer_update(actor=request.user, request=request, user=person, **form.cleaned_data)
+        services.volunteer_update(actor=request.user, request=request, user=person, **form.changes())
         messages.success(request, f"Saved {person.display_name}.")
         return redirect("volunteer_list")
     context = {"form": form, "person": person, "pending_invite": invite_pending_for(user=person)}
