@@ -33,7 +33,8 @@ def _candidates(provider_name: str, request: HttpRequest) -> list[ProviderAccoun
     accounts = list(ProviderAccount.objects.filter(provider=provider_name, enabled=True))
     cls = PROVIDERS[provider_name]
     account_id = request.POST.get(cls.account_id_field, "") if cls.account_id_field else ""
-    numbers = {request.POST.get("To", ""), request.POST.get("From", "")} - {""}
+    # Plivo sends numbers without the "+".
+    numbers = {"+" + request.POST.get(name, "").lstrip("+") for name in ("To", "From")} - {"+"}
 
     def rank(account: ProviderAccount) -> tuple[int, int]:
         return (

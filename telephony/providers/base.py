@@ -122,7 +122,8 @@ class Provider:
         raise NotImplementedError
 
     def render(self, script: Script) -> HttpResponse:
-        return HttpResponse(self.render_xml(script), content_type=self.xml_content_type)
+        # An explicit content type gets no charset from Django; say UTF-8 or accents break.
+        return HttpResponse(self.render_xml(script), content_type=f"{self.xml_content_type}; charset=utf-8")
 
     def render_xml(self, script: Script) -> str:
         raise NotImplementedError

@@ -32,6 +32,19 @@ EXCEPTION_STATUS = {
 }
 
 
+def e164(number: str) -> str:
+    """Plivo writes numbers without the leading "+" in webhooks; the app speaks E.164."""
+    number = (number or "").strip()
+    if not number or number.startswith("+") or not number.isdigit():
+        return number  # empty, already E.164, or a SIP/endpoint address
+    return "+" + number
+
+
+def plivo_number(number: str) -> str:
+    """Plivo's REST API takes numbers as digits without "+"."""
+    return number.strip().removeprefix("+")
+
+
 class BaseUrlPlivoClient(plivo.RestClient):
     """plivo.RestClient with a configurable base URL and no silent retries.
 
@@ -95,8 +108,8 @@ class PlivoProvider(Provider):
         direction = data.get("Direction", "")
         return ProviderEvent(
             call_id=data.get("CallUUID", ""),
-            from_number=data.get("From", ""),
-            to_number=data.get("To", ""),
+            from_number=e164(data.get("From", "")),
+            to_number=e164(data.get("To", "")),
             digits=data.get("Digits", ""),
             call_status=CALL_STATUS.get(status, status),
             queue_time_seconds=None,
@@ -241,8 +254,8 @@ class PlivoProvider(Provider):
         response = self._call(
             "start_leg",
             lambda: self.client().calls.create(
-                from_=from_,
-                to_=to,
+                from_=plivo_number(from_),
+                to_=plivo_number(to),
                 answer_url=answer_url,
                 answer_method="POST",
                 hangup_url=status_url,
@@ -277,7 +290,7 @@ class PlivoProvider(Provider):
         response = self._call(
             "send_sms",
             lambda: self.client().messages.create(
-                src=from_, dst=to, text=body, url=status_url, method="POST"
+                src=plivo_number(from_), dst=plivo_number(to), text=body, url=status_url, method="POST"
             ),
         )
         uuids = response.message_uuid
