@@ -26,6 +26,7 @@ migrate: install
 
 demo: migrate
 	$(PY) manage.py demo_data
+	$(PY) manage.py provider_bootstrap
 
 run: demo
 	@echo "Serving on http://$(HOST):$(PORT)/ (log in with an account printed above)"
