@@ -19,7 +19,7 @@ from ..accounts import (
     provider_account_update,
 )
 from ..forms import ProviderAccountForm
-from ..providers import PROVIDERS
+from ..providers import provider_for
 
 
 def _account_or_404(pk: int):
@@ -30,7 +30,8 @@ def _account_or_404(pk: int):
 
 
 def _row(account) -> dict:
-    provider = PROVIDERS[account.provider]
+    # An instance, not the class: templates call callables, and a class is one.
+    provider = provider_for(account)
     return {
         "account": account,
         "provider": provider,

@@ -232,6 +232,8 @@ def test_console_urls_are_shown_per_provider(admin_client, settings, twilio_acco
         "/telephony/sms/incoming",
     ):
         assert f"<code>https://crisis.example.net{path}</code>" in body
+    assert "URLs for the Twilio console" in body and "URLs for the Plivo console" in body
+    assert '<th scope="row">Account SID</th>' in body and '<th scope="row">Auth ID</th>' in body
     assert "A call comes in" in body and "Call status changes" in body and "TwiML App" in body
     assert "Answer URL" in body and "Hangup URL" in body and "XML Applications" in body
     # Plivo has no separate WebRTC URL: only Twilio's section names it.
