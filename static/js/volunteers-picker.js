@@ -7,12 +7,14 @@
   document.querySelectorAll(".picker").forEach(function (picker) {
     var search = picker.querySelector(".picker-search");
     if (!search) return;
-    search.addEventListener("input", function () {
+    function filter() {
       var wanted = normalise(search.value.trim());
       picker.querySelectorAll(".picker-option").forEach(function (option) {
         option.hidden = wanted !== "" && normalise(option.textContent).indexOf(wanted) === -1;
       });
-    });
+    }
+    search.addEventListener("input", filter);
+    filter(); // a value typed before this script ran, or restored by the browser
     // Enter in the search box must not submit the whole form.
     search.addEventListener("keydown", function (event) {
       if (event.key === "Enter") event.preventDefault();

@@ -44,13 +44,14 @@ def test_invite_join_break_shift_and_week_view(browser, page, live_server, admin
     try:
         invitee = invitee_context.new_page()
         invitee.goto(link)
-        assert invitee.get_by_role("heading", name="Welcome, Inés").is_visible()
+        expect(invitee.get_by_role("heading", name="Welcome, Inés")).to_be_visible()
         invitee.fill("#id_username", "ines")
         invitee.fill("#id_password1", INVITEE_PASSWORD)
         invitee.fill("#id_password2", INVITEE_PASSWORD)
         invitee.click("button:has-text('Create my account')")
         invitee.wait_for_url(f"{live_server.url}/profile/")
-        assert invitee.get_by_text("Your account is ready").is_visible()
+        expect(invitee.get_by_text("Your account is ready")).to_be_visible()
+        screenshot(invitee, "profile.png")
 
         invitee.click("button:has-text('Log out')")
         log_in(invitee, live_server, "ines", INVITEE_PASSWORD)
@@ -62,27 +63,31 @@ def test_invite_join_break_shift_and_week_view(browser, page, live_server, admin
 
         page.locator("nav.mainnav").get_by_text("Shifts").click()
         page.click("text=New shift")
+        page.wait_for_url("**/shifts/new/")
         page.fill("#id_name", "All week")
         for day in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"):
             page.get_by_label(day, exact=True).check()
         page.fill("#id_start_time", "00:00")
         page.fill("#id_end_time", "23:59")
         page.fill(".picker-search", "ortega")
-        assert page.locator(".picker-option:visible").count() == 1
+        expect(page.locator(".picker-option:visible")).to_have_count(1)
         page.get_by_label("Inés Ortega").check()
+        screenshot(page, "shift_form.png")
         page.click("button:has-text('Save shift')")
-        assert page.get_by_text("Shift “All week” created.").is_visible()
+        expect(page.get_by_text("Shift “All week” created.")).to_be_visible()
         assert list(Shift.objects.get().volunteers.values_list("user__username", flat=True)) == ["ines"]
 
         page.click("text=Week view")
+        page.wait_for_url("**/shifts/week/")
         assert page.locator('td[data-day="2"][data-hour="10"]').inner_text().strip() == "1"
         assert page.locator('td[data-day="6"][data-hour="23"]').inner_text().strip() == "0 +1"
-        assert page.locator("td.nobody").count() == 7  # 23:00-23:59 is only partly covered
+        expect(page.locator("td.nobody")).to_have_count(7)  # 23:00-23:59 is only partly covered
         screenshot(page, "week.png")
 
         page.locator("nav.mainnav").get_by_text("Volunteers").click()
+        page.wait_for_url("**/volunteers/")
         row = page.locator("tr", has_text="Inés Ortega")
-        assert row.locator(".masked").inner_text() == "+1••••••••42"
+        expect(row.locator(".masked")).to_have_text("+1••••••••42")
         row.get_by_role("button", name="Reveal").click()
         expect(row.locator(".revealed")).to_have_text("+12015550142")
         screenshot(page, "roster.png")
