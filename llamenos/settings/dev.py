@@ -22,3 +22,9 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 
 # The carrier emulator runs inside the app under a dev-only URL prefix (telephony/emulator).
 TELEPHONY_EMULATOR_ENABLED = env.bool("TELEPHONY_EMULATOR_ENABLED", default=True)
+
+# The Twilio/Plivo SDKs talk to the in-process emulator (telephony/emulator) unless told otherwise.
+if TELEPHONY_EMULATOR_ENABLED:
+    _EMULATOR = PUBLIC_BASE_URL + "/dev/emulator"  # noqa: F405
+    TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default=_EMULATOR)
+    PLIVO_API_BASE_URL = env.str("PLIVO_API_BASE_URL", default=_EMULATOR)
