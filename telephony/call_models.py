@@ -174,7 +174,8 @@ class CallEvent(models.Model):
     created_at = models.DateTimeField(db_default=Now())
 
     class Meta:
-        ordering = ["created_at", "id"]
+        # Insertion order: created_at is the transaction's start time, so ties and overlaps exist.
+        ordering = ["id"]
 
     def __str__(self) -> str:
         return f"{self.name} on call {self.call_id}"

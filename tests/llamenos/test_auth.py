@@ -98,3 +98,10 @@ def test_volunteer_sees_a_friendly_403(volunteer_client):
     assert response.status_code == 403
     assert b"only for hotline admins" in response.content
     assert b"Back to your dashboard" in response.content
+
+
+@pytest.mark.django_db
+def test_pages_print_no_template_comments(client):
+    page = client.get(reverse("login")).content.decode()
+    assert "{#" not in page
+    assert "Referrer-Policy header" not in page

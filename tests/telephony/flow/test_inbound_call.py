@@ -1,0 +1,287 @@
+"""The inbound call end to end, through the carrier emulator, for Twilio and for Plivo."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db.models import F
+
+from telephony.call_models import CallEvent, CallLeg, CallState, LegState
+
+pytestmark = pytest.mark.django_db(transaction=True)
+LEG_PATHS = ("Calls.json", "/Call")
+
+
+def leg_requests(hotline):
+    return [
+        r for r in hotline.carrier.requests if r.method == "POST" and r.path.rstrip("/").endswith(LEG_PATHS)
+    ]
+
+
+def said(call) -> str:
+    return " ".join(entry[1] for entry in call.transcript if entry[0] == "say")
+
+
+def wait_until(predicate, timeout: float = 10.0, what: str = "condition"):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_caller_picks_language_passes_captcha_and_second_volunteer_answers(hotline):
+    hotline.flow(
+        language_menu=[{"language": "en", "digit": "1"}, {"language": "es", "digit": "2"}],
+        captcha_enabled=True,
+    )
+    volunteers = [hotline.volunteer(name) for name in ("ana", "ben", "chloe")]
+
+    caller = hotline.dial()
+    caller.wait_for_gather()
+    assert "Para español, marque el 2." in said(caller)
+    caller.press("2")
+    caller.wait_for_gather()
+    call = hotline.call_row()
+    assert call.language == "es"
+    caller.press(call.captcha_expected)
+    caller.wait_for_state("queued")
+
+    phones = [hotline.phone(volunteer) for volunteer in volunteers]
+    for phone in phones:
+        phone.wait_ringing(timeout=10)
+    leg_requests = [
+        r
+        for r in hotline.carrier.requests
+        if r.method == "POST" and r.path.rstrip("/").endswith(("Calls.json", "/Call"))
+    ]
+    assert len(leg_requests) == 3
+
+    winner = phones[1].answer()
+    winner.press("1")
+    caller.wait_for_state("bridged", timeout=10)
+    for loser in (phones[0], phones[2]):
+        wait_until(
+            lambda loser=loser: loser.current_call is None or loser.current_call.is_final,
+            what="losers cancelled",
+        )
+
+    call.refresh_from_db()
+    assert call.state == CallState.ANSWERED
+    assert call.answered_by == volunteers[1]
+    winner.hangup()
+    caller.wait_for_state("completed", timeout=10)
+
+    call = wait_until(
+        lambda: (c := hotline.call_row()).state == CallState.COMPLETED and c, what="call completed"
+    )
+    assert call.talk_seconds is not None and call.talk_seconds >= 0
+    assert call.duration_seconds is not None
+    legs = {leg.volunteer_id: leg.state for leg in CallLeg.objects.filter(call=call)}
+    assert legs[volunteers[1].pk] in (LegState.ACCEPTED, LegState.COMPLETED)
+    wait_until(
+        lambda: all(
+            CallLeg.objects.get(call=call, volunteer=v).state == LegState.CANCELED
+            for v in (volunteers[0], volunteers[2])
+        ),
+        what="other legs cancelled",
+    )
+    states = list(CallEvent.objects.filter(call=call).exclude(to_state="").values_list("to_state", flat=True))
+    assert states == ["ivr", "queued", "ringing", "answered", "completed"]
+
+
+def test_banned_caller_is_rejected_before_anything_is_spoken(hotline, admin_user):
+    from telephony.bans import ban_add
+
+    ban_add(actor=admin_user, number="+14155550199", reason="harassment")
+    hotline.volunteer("ana")
+
+    caller = hotline.dial(from_="+14155550199")
+    caller.wait_for_state("busy", "completed", "failed", "canceled", timeout=10)
+
+    assert said(caller) == ""
+    assert hotline.call_row().state == CallState.REJECTED
+    assert leg_requests(hotline) == []
+
+
+def test_fourth_call_inside_the_window_is_rate_limited(hotline):
+    hotline.flow(rate_limit_calls=3, rate_limit_window_seconds=60, rate_limit_block_seconds=0)
+    for _ in range(3):
+        caller = hotline.dial(from_="+14155550177")
+        caller.wait_for_state("queued", "in-progress", timeout=10)
+        caller.hangup()
+        caller.wait_for_state("completed", timeout=10)
+
+    fourth = hotline.dial(from_="+14155550177")
+    fourth.wait_for_state("completed", timeout=10)
+
+    assert "many calls from this number" in said(fourth)
+    assert hotline.carrier.call(fourth.sid) is not None
+    from telephony.call_models import Call
+
+    assert Call.objects.order_by("id").last().state == CallState.RATE_LIMITED
+
+
+def test_captcha_failure_ends_the_call(hotline):
+    hotline.flow(captcha_enabled=True, captcha_attempts=2)
+    hotline.volunteer("ana")
+
+    caller = hotline.dial()
+    caller.wait_for_gather()
+    caller.press("0000" if hotline.call_row().captcha_expected != "0000" else "1111")
+    caller.wait_for_say("try again")
+    expected = hotline.call_row().captcha_expected
+    caller.press("9" * 4 if expected != "9999" else "8888")
+    caller.wait_for_state("completed", timeout=10)
+
+    assert "could not confirm your input" in said(caller)
+    assert hotline.call_row().state == CallState.REJECTED
+    assert leg_requests(hotline) == []
+
+
+def test_nobody_on_shift_rings_the_fallback_group(hotline):
+    hotline.volunteer("ana", on_shift=False)
+    backup = hotline.volunteer("ben", on_shift=False, fallback=True)
+
+    caller = hotline.dial()
+    caller.wait_for_state("queued", timeout=10)
+    hotline.phone(backup).wait_ringing(timeout=10)
+
+    assert [r.params.get("To") or r.params.get("to") for r in leg_requests(hotline)] == [
+        str(backup.phone) if hotline.provider == "twilio" else str(backup.phone).lstrip("+")
+    ]
+
+
+def test_nobody_at_all_goes_straight_to_voicemail(hotline):
+    caller = hotline.dial()
+    caller.wait_for_record()
+    assert "leave a message" in said(caller)
+    caller.record(7)
+    caller.wait_for_state("completed", timeout=10)
+
+    call = wait_until(lambda: (c := hotline.call_row()).voicemail_url and c, what="voicemail saved")
+    assert call.state == CallState.VOICEMAIL
+    assert call.voicemail_duration_seconds == 7
+    assert "message has been saved" in said(caller)
+    assert leg_requests(hotline) == []
+
+
+def test_empty_voicemail_is_discarded(hotline):
+    caller = hotline.dial()
+    caller.wait_for_record()
+    caller.record(0)
+    caller.wait_for_state("completed", timeout=10)
+
+    call = wait_until(lambda: (c := hotline.call_row()).ended_at and c, what="call ended")
+    assert call.voicemail_url == ""
+    assert call.state == CallState.MISSED
+
+
+def test_queue_timeout_sends_the_caller_to_voicemail(hotline):
+    # The volunteer's phone rings longer than the caller may wait, so the timeout is what acts.
+    hotline.flow(queue_timeout_seconds=30, ring_timeout_seconds=120)
+    ana = hotline.volunteer("ana")
+    caller = hotline.dial()
+    caller.wait_for_state("queued", timeout=10)
+    hotline.phone(ana).wait_ringing(timeout=10)
+
+    # Time passes for both sides: the server's clock (Plivo sends no queue time) and the carrier's.
+    from telephony.call_models import Call
+
+    Call.objects.update(queued_at=F("queued_at") - dt.timedelta(seconds=31))
+    caller.advance_hold(31)
+    caller.wait_for_record(timeout=10)
+    caller.record(4)
+    caller.wait_for_state("completed", timeout=10)
+
+    call = wait_until(lambda: (c := hotline.call_row()).voicemail_url and c, what="voicemail saved")
+    assert call.state == CallState.VOICEMAIL
+    wait_until(lambda: CallLeg.objects.get(call=call).state == LegState.CANCELED, what="leg cancelled")
+
+
+def test_caller_hanging_up_while_phones_ring_is_missed_and_cancels_legs(hotline):
+    volunteers = [hotline.volunteer(name) for name in ("ana", "ben")]
+    caller = hotline.dial()
+    caller.wait_for_state("queued", timeout=10)
+    for volunteer in volunteers:
+        hotline.phone(volunteer).wait_ringing(timeout=10)
+
+    caller.hangup()
+
+    call = wait_until(lambda: (c := hotline.call_row()).state == CallState.MISSED and c, what="missed")
+    wait_until(
+        lambda: set(CallLeg.objects.filter(call=call).values_list("state", flat=True)) == {LegState.CANCELED},
+        what="legs cancelled",
+    )
+    for volunteer in volunteers:
+        wait_until(
+            lambda v=volunteer: (
+                hotline.phone(v).current_call is None or hotline.phone(v).current_call.is_final
+            )
+        )
+
+
+def test_answering_machine_never_takes_the_call(hotline):
+    machine_owner, human = hotline.volunteer("ana"), hotline.volunteer("ben")
+    caller = hotline.dial()
+    caller.wait_for_state("queued", timeout=10)
+    machine_phone, human_phone = hotline.phone(machine_owner), hotline.phone(human)
+    machine_phone.wait_ringing(timeout=10)
+    human_phone.wait_ringing(timeout=10)
+
+    machine_phone.answer(as_machine=True)
+    wait_until(
+        lambda: CallLeg.objects.get(volunteer=machine_owner).state == LegState.MACHINE,
+        what="machine detected",
+    )
+    assert hotline.call_row().state == CallState.RINGING
+
+    human_phone.answer().press("1")
+    caller.wait_for_state("bridged", timeout=10)
+    assert hotline.call_row().answered_by == human
+
+
+def test_two_volunteers_pressing_one_at_the_same_moment_exactly_one_wins(hotline):
+    import threading
+
+    volunteers = [hotline.volunteer(name) for name in ("ana", "ben")]
+    caller = hotline.dial()
+    caller.wait_for_state("queued", timeout=10)
+    legs = []
+    for volunteer in volunteers:
+        phone = hotline.phone(volunteer)
+        phone.wait_ringing(timeout=10)
+        legs.append(phone.answer())
+    for leg in legs:
+        leg.wait_for_gather()
+
+    barrier = threading.Barrier(len(legs))
+
+    def press(leg):
+        barrier.wait()
+        leg.press("1")
+
+    threads = [threading.Thread(target=press, args=(leg,)) for leg in legs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=15)
+
+    caller.wait_for_state("bridged", timeout=10)
+    states = wait_until(
+        lambda: (
+            sorted(CallLeg.objects.values_list("state", flat=True))
+            if CallLeg.objects.filter(state=LegState.TAKEN_ELSEWHERE).exists()
+            else None
+        ),
+        what="one winner, one told",
+    )
+    assert states == sorted([LegState.ACCEPTED, LegState.TAKEN_ELSEWHERE])
+    loser = next(leg for leg in legs if "already taken this call" in said(leg))
+    assert loser is not None
+    assert CallEvent.objects.filter(name="call.claimed").count() == 1

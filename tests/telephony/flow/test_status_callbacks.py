@@ -1,0 +1,105 @@
+"""Status callbacks arrive twice, late and out of order; a call never moves backwards."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from telephony.call_models import Call, CallEvent, CallState
+from telephony.emulator.signing import plivo_headers, twilio_headers
+
+from .conftest import ACCOUNTS
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def post_status(hotline, live_server, settings, fields: dict[str, str], path: str = "/telephony/status"):
+    account = ACCOUNTS[hotline.provider]
+    url = settings.PUBLIC_BASE_URL + path
+    sign = twilio_headers if hotline.provider == "twilio" else plivo_headers
+    return requests.post(
+        live_server.url + path, data=fields, headers=sign(account.auth_token, url, fields), timeout=10
+    )
+
+
+def status_fields(hotline, call_sid: str, status: str, duration: int) -> dict[str, str]:
+    account = ACCOUNTS[hotline.provider]
+    if hotline.provider == "twilio":
+        return {
+            "CallSid": call_sid,
+            "AccountSid": account.account_id,
+            "From": "+14155550123",
+            "To": account.hotline_number,
+            "CallStatus": status,
+            "CallDuration": str(duration),
+        }
+    plivo_status = {"in-progress": "in-progress", "completed": "completed", "ringing": "ringing"}[status]
+    return {
+        "CallUUID": call_sid,
+        "From": "14155550123",
+        "To": account.hotline_number.lstrip("+"),
+        "CallStatus": plivo_status,
+        "Duration": str(duration),
+        "Event": "Hangup" if status == "completed" else "Ring",
+    }
+
+
+def test_duplicated_and_reversed_callbacks_change_nothing(hotline, live_server, settings):
+    volunteer = hotline.volunteer("ana")
+    caller = hotline.dial()
+    caller.wait_for_state("queued", timeout=10)
+    phone = hotline.phone(volunteer)
+    phone.wait_ringing(timeout=10)
+    phone.answer().press("1")
+    caller.wait_for_state("bridged", timeout=10)
+    phone.current_call.hangup()
+    caller.wait_for_state("completed", timeout=10)
+    call = Call.objects.get()
+    for _ in range(50):
+        call.refresh_from_db()
+        if call.state == CallState.COMPLETED:
+            break
+        import time
+
+        time.sleep(0.1)
+    assert call.state == CallState.COMPLETED
+    before = (call.ended_at, call.duration_seconds, call.talk_seconds, CallEvent.objects.count())
+
+    # The final callback again, then an old "ringing" and "in-progress" that arrive late.
+    for status in ("completed", "ringing", "in-progress", "completed"):
+        response = post_status(
+            hotline, live_server, settings, status_fields(hotline, caller.sid, status, 999)
+        )
+        assert response.status_code == 204
+
+    call.refresh_from_db()
+    assert call.state == CallState.COMPLETED
+    assert (call.ended_at, call.duration_seconds, call.talk_seconds, CallEvent.objects.count()) == before
+
+
+def test_status_for_an_unknown_call_is_acknowledged_politely(hotline, live_server, settings):
+    response = post_status(
+        hotline, live_server, settings, status_fields(hotline, "CA" + "0" * 32, "completed", 3)
+    )
+    assert response.status_code == 204
+    assert not Call.objects.exists()
+
+
+def test_step_url_for_an_unknown_call_gets_a_spoken_goodbye(hotline, live_server, settings):
+    fields = status_fields(hotline, "CA" + "9" * 32, "in-progress", 0)
+    response = post_status(hotline, live_server, settings, fields, path="/telephony/calls/424242/language")
+    assert response.status_code == 200
+    assert "Hangup" in response.text
+    assert "something went wrong on our side" in response.text
+
+
+def test_forged_webhook_is_refused(hotline, live_server, settings):
+    fields = status_fields(hotline, "CA" + "1" * 32, "ringing", 0)
+    response = requests.post(
+        live_server.url + "/telephony/incoming",
+        data=fields,
+        headers={"X-Twilio-Signature": "forged"},
+        timeout=10,
+    )
+    assert response.status_code == 403
+    assert not Call.objects.exists()
