@@ -45,7 +45,7 @@ format: install
 
 test: install services lint
 	$(PY) manage.py collectstatic --noinput --verbosity 0 --settings=llamenos.settings.test
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n 2 $(PYTEST_ARGS)
 
 bench: install services
 	$(PY) -m bench $(BENCH_ARGS)

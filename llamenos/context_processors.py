@@ -4,4 +4,4 @@ from .selectors import hotline_settings_get
 
 
 def hotline(request) -> dict:
-    return {"hotline": hotline_settings_get()}
+    return {"hotline": getattr(request, "hotline_settings", None) or hotline_settings_get()}

@@ -28,3 +28,11 @@ if TELEPHONY_EMULATOR_ENABLED:
     _EMULATOR = PUBLIC_BASE_URL + "/dev/emulator"  # noqa: F405
     TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default=_EMULATOR)
     PLIVO_API_BASE_URL = env.str("PLIVO_API_BASE_URL", default=_EMULATOR)
+    # Emulated accounts for the demo (manage.py provider_bootstrap, run by `make run`): fake ids and
+    # tokens that only the in-process emulator accepts. 555-01xx numbers are reserved for fiction.
+    TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="AC" + "de" * 16)
+    TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="dev-emulator-twilio-auth-token")
+    TWILIO_PHONE_NUMBER = env.str("TWILIO_PHONE_NUMBER", default="+12025550100")
+    PLIVO_AUTH_ID = env.str("PLIVO_AUTH_ID", default="MADEVEMULATOR0000000")
+    PLIVO_AUTH_TOKEN = env.str("PLIVO_AUTH_TOKEN", default="dev-emulator-plivo-auth-token")
+    PLIVO_PHONE_NUMBER = env.str("PLIVO_PHONE_NUMBER", default="+12025550199")

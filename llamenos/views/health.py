@@ -22,8 +22,8 @@ def _database_state() -> str:
 def _redis_state() -> str:
     if not settings.REDIS_URL:
         return "not configured"
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
     try:
-        client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
         client.ping()
         return "ok"
     except redis.RedisError:

@@ -102,6 +102,26 @@ class CallFlowSettingsForm(forms.ModelForm):
                 label=f"{prompts.language_name(language)}: position in the menu",
             )
 
+    GROUPS = [
+        ("Languages", "lang_"),
+        ("Caller check", "captcha_"),
+        ("Hold and ringing", ("queue_timeout_seconds", "ring_timeout_seconds", "require_press_to_accept")),
+        ("Voicemail and recording", ("voicemail_max_seconds", "record_calls")),
+        ("Repeated calls", "rate_limit_"),
+    ]
+
+    def groups(self) -> list[tuple[str, list]]:
+        """Fields in labelled groups for the page, in the order callers meet them."""
+        result = []
+        for legend, match in self.GROUPS:
+            names = [
+                name
+                for name in self.fields
+                if (name.startswith(match) if isinstance(match, str) else name in match)
+            ]
+            result.append((legend, [self[name] for name in names]))
+        return result
+
     def clean(self):
         cleaned = super().clean()
         chosen = [

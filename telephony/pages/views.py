@@ -76,7 +76,12 @@ def ban_import(request):
     form = BanImportForm(request.POST)
     summary = None
     if form.is_valid():
-        summary = bans_import(actor=request.user, request=request, **form.cleaned_data)
+        summary = bans_import(
+            actor=request.user,
+            request=request,
+            text=form.cleaned_data["numbers"],
+            reason=form.cleaned_data["reason"],
+        )
     return render(
         request,
         "callflow/bans.html",

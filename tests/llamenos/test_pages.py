@@ -144,3 +144,16 @@ def test_csrf_is_enforced_on_forms(admin_user):
     )
     assert response.status_code == 403
     assert b"That form has expired" in response.content
+
+
+@pytest.mark.django_db
+def test_pages_show_times_in_the_hotline_time_zone(admin_client):
+    import datetime as dt
+
+    HotlineSettings.objects.update_or_create(pk=1, defaults={"time_zone": "Europe/Madrid"})
+    event = audit_record(event="test.when", target="t")
+    AuditEvent.objects.filter(pk=event.pk).update(created_at=dt.datetime(2026, 7, 1, 10, 0, tzinfo=dt.UTC))
+
+    page = admin_client.get(reverse("audit_log")).content.decode()
+    assert "2026-07-01 12:00:00" in page  # CEST, UTC+2
+    assert "When (Europe/Madrid)" in page

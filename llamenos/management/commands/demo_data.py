@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from llamenos.models import Role
+from telephony.demo import demo_populate as telephony_demo_populate
 from volunteers.demo import demo_populate as volunteers_demo_populate
 
 DEMO_USERS = [
@@ -41,3 +42,4 @@ class Command(BaseCommand):
     def extend_demo(self) -> None:
         """Feature apps add their demo rows (profiles, shifts, provider accounts) here."""
         volunteers_demo_populate()
+        telephony_demo_populate()

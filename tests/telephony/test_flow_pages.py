@@ -1,0 +1,275 @@
+"""Admin pages of the call flow: bans, history, call detail, call-flow settings, prompt uploads."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import wave
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from llamenos.crypto import number_hash
+from llamenos.models import AuditEvent
+from telephony.bans import caller_banned
+from telephony.call_models import Ban, Call, CallEvent, CallFlowSettings, CallState, PromptRecording
+from telephony.instructions import Play, Say
+from telephony.prompts import prompt
+
+pytestmark = pytest.mark.django_db
+
+
+def wav_bytes(seconds: float = 0.2) -> bytes:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(b"\0\0" * int(8000 * seconds))
+    return buffer.getvalue()
+
+
+# --- bans -------------------------------------------------------------------------------------
+
+
+def test_admin_bans_a_number_stored_as_hash_and_last4(admin_client):
+    response = admin_client.post(reverse("ban_list"), {"number": "(415) 555-2671", "reason": "threats"})
+    assert response.status_code == 302
+
+    ban = Ban.objects.get()
+    assert ban.number_hash == number_hash("+14155552671")
+    assert ban.number_last4 == "2671"
+    assert caller_banned(caller_hash=number_hash("+14155552671"))
+    page = admin_client.get(reverse("ban_list")).content.decode()
+    assert "…2671" in page
+    assert "4155552671" not in page
+    event = AuditEvent.objects.get(event="ban.added")
+    assert event.details == {"number_last4": "2671", "expires": False}
+
+
+def test_invalid_or_duplicate_ban_is_a_form_error_and_saves_nothing_new(admin_client):
+    response = admin_client.post(reverse("ban_list"), {"number": "not a phone", "reason": "x"})
+    assert response.status_code == 200
+    assert "This is not a phone number." in response.content.decode()
+    assert not Ban.objects.exists()
+
+    admin_client.post(reverse("ban_list"), {"number": "+14155552671", "reason": "x"})
+    response = admin_client.post(reverse("ban_list"), {"number": "+1 415 555 2671", "reason": "again"})
+    assert "already banned" in response.content.decode()
+    assert Ban.objects.count() == 1
+
+
+def test_expired_ban_no_longer_matches(admin_user):
+    from telephony.bans import ban_add
+
+    ban_add(
+        actor=admin_user,
+        number="+14155552671",
+        reason="x",
+        expires_at=timezone.now() - dt.timedelta(minutes=1),
+    )
+    assert not caller_banned(caller_hash=number_hash("+14155552671"))
+
+
+def test_bulk_import_validates_every_line_and_summarises(admin_client, admin_user):
+    from telephony.bans import ban_add
+
+    ban_add(actor=admin_user, number="+14155550001", reason="old")
+    text = "+14155550001\n+34 612 345 678\n\nhello\n+34612345678\n(415) 555-0002\n123\n"
+    response = admin_client.post(reverse("ban_import"), {"numbers": text, "reason": "list from partner org"})
+    page = response.content.decode()
+
+    assert response.status_code == 200
+    assert "Added 2; 2 already banned or repeated; 2 invalid." in page
+    assert "Line 4: This is not a phone number." in page
+    assert "Line 7:" in page
+    assert Ban.objects.count() == 3
+    assert AuditEvent.objects.get(event="ban.imported").details == {
+        "added_count": 2,
+        "duplicate_count": 2,
+        "invalid_count": 2,
+    }
+
+
+def test_removing_a_ban_is_audited_and_unknown_ids_are_404(admin_client, admin_user):
+    from telephony.bans import ban_add
+
+    ban = ban_add(actor=admin_user, number="+14155552671", reason="x")
+    assert admin_client.post(reverse("ban_delete", args=[ban.pk])).status_code == 302
+    assert not Ban.objects.exists()
+    assert AuditEvent.objects.filter(event="ban.removed").exists()
+    assert admin_client.post(reverse("ban_delete", args=[ban.pk])).status_code == 404
+
+
+# --- call history and detail ---------------------------------------------------------------------
+
+
+def make_call(index: int, *, state=CallState.COMPLETED, started=None, answered_by=None) -> Call:
+    call = Call.objects.create(
+        provider="twilio",
+        provider_call_id=f"CA{index:032d}",
+        caller_hash=number_hash(f"+1415555{index:04d}"),
+        caller_last4=f"{index:04d}",
+        state=state,
+        answered_by=answered_by,
+    )
+    if started:
+        Call.objects.filter(pk=call.pk).update(started_at=started)
+    return call
+
+
+def test_history_shows_last4_only_and_filters_by_state_date_and_volunteer(admin_client, volunteer_user):
+    from volunteers.models import Volunteer
+
+    volunteer = Volunteer.objects.create(user=volunteer_user, phone="+14155559999")
+    now = timezone.now()
+    make_call(1, state=CallState.COMPLETED, answered_by=volunteer, started=now)
+    make_call(2, state=CallState.MISSED, started=now)
+    make_call(3, state=CallState.VOICEMAIL, started=now - dt.timedelta(days=10))
+
+    page = admin_client.get(reverse("call_history")).content.decode()
+    assert all(f"…000{i}" in page for i in (1, 2, 3))
+    assert "+14155550001" not in page
+
+    missed = admin_client.get(reverse("call_history"), {"state": "missed"}).content.decode()
+    assert "…0002" in missed and "…0001" not in missed
+
+    recent = admin_client.get(
+        reverse("call_history"), {"start": (now - dt.timedelta(days=2)).date().isoformat()}
+    ).content.decode()
+    assert "…0003" not in recent and "…0001" in recent
+
+    by_volunteer = admin_client.get(reverse("call_history"), {"volunteer": volunteer.pk}).content.decode()
+    assert "…0001" in by_volunteer and "…0002" not in by_volunteer
+
+
+def test_history_refuses_a_backwards_date_range(admin_client):
+    response = admin_client.get(reverse("call_history"), {"start": "2026-05-02", "end": "2026-05-01"})
+    assert response.status_code == 200
+    assert "The start date is after the end date." in response.content.decode()
+
+
+def test_call_detail_shows_timeline_and_voicemail_player(admin_client):
+    call = make_call(4, state=CallState.VOICEMAIL)
+    Call.objects.filter(pk=call.pk).update(
+        voicemail_url="https://api.twilio.com/recordings/RE1", voicemail_duration_seconds=12
+    )
+    CallEvent.objects.create(call=call, name="call.to_voicemail", from_state="ringing", to_state="voicemail")
+
+    page = admin_client.get(reverse("call_detail", args=[call.pk])).content.decode()
+    assert "call.to_voicemail" in page
+    assert '<audio controls preload="none" src="https://api.twilio.com/recordings/RE1">' in page
+    assert admin_client.get(reverse("call_detail", args=[999999])).status_code == 404
+
+
+# --- call-flow settings ------------------------------------------------------------------------
+
+
+def flow_post(**overrides) -> dict:
+    data = {
+        "captcha_digits": 4,
+        "captcha_attempts": 2,
+        "queue_timeout_seconds": 90,
+        "ring_timeout_seconds": 30,
+        "require_press_to_accept": "on",
+        "voicemail_max_seconds": 120,
+        "rate_limit_enabled": "on",
+        "rate_limit_calls": 3,
+        "rate_limit_window_seconds": 60,
+        "rate_limit_block_seconds": 1800,
+        "lang_en_digit": "2",
+        "lang_en_order": 2,
+        "lang_es_digit": "1",
+        "lang_es_order": 1,
+    }
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def test_call_flow_settings_save_the_menu_in_order_and_audit(admin_client):
+    response = admin_client.post(reverse("settings_calls"), flow_post(captcha_enabled="on"))
+    assert response.status_code == 302
+    row = CallFlowSettings.objects.get()
+    assert row.language_menu == [{"language": "es", "digit": "1"}, {"language": "en", "digit": "2"}]
+    assert row.captcha_enabled
+    assert AuditEvent.objects.get(event="settings.call_flow_updated").actor_label == "ada"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("queue_timeout_seconds", 29),
+        ("queue_timeout_seconds", 301),
+        ("captcha_digits", 2),
+        ("rate_limit_calls", 0),
+        ("voicemail_max_seconds", 5000),
+    ],
+)
+def test_out_of_range_values_are_refused_on_the_server(admin_client, field, value):
+    response = admin_client.post(reverse("settings_calls"), flow_post(**{field: value}))
+    assert response.status_code == 200
+    assert "Ensure this value is" in response.content.decode()
+    assert not CallFlowSettings.objects.filter(**{field: value}).exists()
+
+
+def test_two_languages_on_one_digit_is_refused(admin_client):
+    response = admin_client.post(reverse("settings_calls"), flow_post(lang_en_digit="1", lang_es_digit="1"))
+    assert "Two languages cannot share a menu digit." in response.content.decode()
+
+
+# --- prompt recordings -------------------------------------------------------------------------
+
+
+def test_uploaded_recording_replaces_text_to_speech(admin_client, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    assert isinstance(prompt("greeting", "es", hotline="X"), Say)
+
+    upload = SimpleUploadedFile("saludo.wav", wav_bytes(), content_type="audio/wav")
+    response = admin_client.post(
+        reverse("settings_prompts"), {"prompt": "greeting", "language": "es", "audio": upload}
+    )
+    assert response.status_code == 302
+
+    recording = PromptRecording.objects.get()
+    played = prompt("greeting", "es", hotline="X")
+    assert played == Play(f"{settings.PUBLIC_BASE_URL}/telephony/prompts/{recording.public_id}")
+    assert isinstance(prompt("greeting", "en", hotline="X"), Say)
+
+    served = admin_client.get(f"/telephony/prompts/{recording.public_id}")
+    assert served.status_code == 200
+    assert served["Content-Type"] == "audio/wav"
+    assert b"".join(served.streaming_content).startswith(b"RIFF")
+    assert AuditEvent.objects.filter(event="prompt.uploaded").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "error"),
+    [
+        ("voice.wav", b"not audio at all", "Upload a WAV or MP3 audio file."),
+        ("voice.mp3", wav_bytes(), "Upload a WAV or MP3 audio file."),
+        ("voice.ogg", b"OggS" + b"\0" * 100, "Upload a WAV or MP3 audio file."),
+        ("big.mp3", b"ID3" + b"\0" * (5 * 1024 * 1024 + 1), "larger than 5 MB"),
+    ],
+)
+def test_bad_or_oversized_uploads_are_rejected(admin_client, settings, tmp_path, name, content, error):
+    settings.MEDIA_ROOT = tmp_path
+    upload = SimpleUploadedFile(name, content)
+    response = admin_client.post(
+        reverse("settings_prompts"), {"prompt": "greeting", "language": "en", "audio": upload}
+    )
+    assert response.status_code == 200
+    assert error in response.content.decode()
+    assert not PromptRecording.objects.exists()
+
+
+def test_unknown_prompt_audio_is_404(client):
+    assert client.get("/telephony/prompts/00000000-0000-0000-0000-000000000000").status_code == 404
+
+
+def test_hold_music_is_served_as_wav(client):
+    response = client.get("/telephony/hold-music.wav")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "audio/wav"
+    assert response.content[:4] == b"RIFF" and response.content[8:12] == b"WAVE"
