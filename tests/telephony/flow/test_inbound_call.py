@@ -285,3 +285,42 @@ def test_two_volunteers_pressing_one_at_the_same_moment_exactly_one_wins(hotline
     loser = next(leg for leg in legs if "already taken this call" in said(leg))
     assert loser is not None
     assert CallEvent.objects.filter(name="call.claimed").count() == 1
+
+
+def test_a_volunteer_on_a_call_is_not_rung_for_the_next_one(hotline):
+    busy, free = hotline.volunteer("ana"), hotline.volunteer("ben")
+    first = hotline.dial(from_="+14155550111")
+    first.wait_for_state("queued", timeout=10)
+    hotline.phone(busy).wait_ringing(timeout=10)
+    hotline.phone(busy).answer().press("1")
+    first.wait_for_state("bridged", timeout=10)
+    wait_until(
+        lambda: CallLeg.objects.filter(volunteer=free, state=LegState.CANCELED).exists(), what="cancel"
+    )
+
+    second = hotline.dial(from_="+14155550112")
+    second.wait_for_state("queued", timeout=10)
+    hotline.phone(free).wait_ringing(timeout=10)
+
+    from telephony.call_models import Call
+
+    latest = Call.objects.order_by("id").last()
+    wait_until(lambda: CallLeg.objects.filter(call=latest).exists(), what="second call's legs")
+    assert list(CallLeg.objects.filter(call=latest).values_list("volunteer_id", flat=True)) == [free.pk]
+
+
+def test_answered_call_is_recorded_when_recording_is_on(hotline):
+    hotline.flow(record_calls=True)
+    ana = hotline.volunteer("ana")
+    caller = hotline.dial()
+    caller.wait_for_state("queued", timeout=10)
+    hotline.phone(ana).wait_ringing(timeout=10)
+    leg = hotline.phone(ana).answer()
+    leg.press("1")
+    caller.wait_for_state("bridged", timeout=10)
+    leg.hangup()
+    caller.wait_for_state("completed", timeout=10)
+
+    call = wait_until(lambda: (c := hotline.call_row()).recording_url and c, what="recording saved")
+    assert call.recording_url.startswith("http")
+    assert CallEvent.objects.filter(call=call, name="recording.saved").exists()
