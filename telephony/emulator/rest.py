@@ -42,6 +42,8 @@ class RestRequest:
     auth_ok: bool
     status: int = 0
     response: Any = None
+    # time.monotonic() when the carrier received it (the bench measures fan-out with it).
+    received_at: float = field(default_factory=time.monotonic)
 
     @property
     def params(self) -> dict[str, Any]:

@@ -35,6 +35,15 @@ class Webhook:
     error: str = ""
     headers: dict[str, str] = field(default_factory=dict)
     at: float = field(default_factory=time.time)
+    # time.monotonic() when the request went out and when its answer was read (0 = never);
+    # the bench harness reads answer times from these.
+    sent_at: float = 0.0
+    answered_at: float = 0.0
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds from sending the request to reading the app's answer (0 if not delivered)."""
+        return self.answered_at - self.sent_at if self.answered_at else 0.0
 
     @property
     def ok(self) -> bool:
@@ -80,6 +89,7 @@ def webhook_send(
         headers = plivo_headers(account.auth_token, signed_url, sign_params)
         headers["User-Agent"] = "PlivoHTTP/1.0"
     record.headers = headers
+    record.sent_at = time.monotonic()
     try:
         if method.upper() == "GET":
             response = carrier._http.get(
@@ -93,6 +103,7 @@ def webhook_send(
         record.error = f"{type(exc).__name__}: {exc}"
         logger.warning("emulator webhook %s failed: %s", path.split("?")[0], type(exc).__name__)
         return record
+    record.answered_at = time.monotonic()
     record.status = response.status_code
     record.body = response.text
     record.content_type = response.headers.get("Content-Type", "")
