@@ -44,9 +44,16 @@ class _Handler(BaseHTTPRequestHandler):
         return
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver's default listen backlog is 5: a burst of REST requests (an app starting 50
+    # legs at once) overflows it, and the kernel drops the SYNs, which clients resend only after
+    # 1 s, 3 s... That is a stall of the fake carrier, not of the app, so make room for bursts.
+    request_queue_size = 128
+
+
 class RestServer:
     def __init__(self, carrier: Carrier, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._httpd = ThreadingHTTPServer((host, port), _Handler)
+        self._httpd = _Server((host, port), _Handler)
         self._httpd.daemon_threads = True
         self._httpd.carrier = carrier  # type: ignore[attr-defined]
         self._thread = threading.Thread(
