@@ -80,6 +80,9 @@ class Call(models.Model):
     voicemail_url = models.URLField(max_length=500, blank=True)
     voicemail_duration_seconds = models.PositiveIntegerField(null=True, blank=True)
     recording_url = models.URLField(max_length=500, blank=True)
+    # Claimed by the one task that moves the caller to voicemail, so a repeat never cuts a
+    # message short by transferring the caller again.
+    voicemail_transfer_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -146,7 +149,10 @@ class CallLeg(models.Model):
     volunteer = models.ForeignKey(
         "volunteers.Volunteer", null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The id the leg's webhooks carry, and the one start_leg returned (they differ on Plivo:
+    # CallUUID vs request_uuid; hanging up takes the first, cancelling a ringing leg the second).
     provider_call_id = models.CharField(max_length=64, blank=True, db_index=True)
+    provider_request_id = models.CharField(max_length=64, blank=True)
     state = models.CharField(max_length=16, choices=LegState.choices, default=LegState.PENDING)
     error = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(db_default=Now())

@@ -26,7 +26,7 @@ from .call_models import (
     CallState,
     LegState,
 )
-from .events import ADMINS_GROUP, event_send
+from .events import ADMINS_GROUP, event_send, volunteer_group
 from .models import ProviderAccount
 
 logger = logging.getLogger(__name__)
@@ -124,12 +124,24 @@ def call_claim(*, call: Call, leg: CallLeg) -> bool:
         audit_record(
             event="call.answered", target=f"call {call.pk}", details={"volunteer_id": leg.volunteer_id}
         )
-        event_send(group=ADMINS_GROUP, event_type="call.answered", call=call.pk, volunteer=leg.volunteer_id)
+        # Everyone who was rung stops ringing in the browser; admins see who took it.
+        call_announce(call=call, event_type="call.answered", volunteer=leg.volunteer_id)
     return True
 
 
+def call_rung_groups(call: Call) -> list[str]:
+    """Live-event groups of everyone a call concerns: admins and each volunteer it rang."""
+    user_ids = call.legs.exclude(volunteer=None).values_list("volunteer__user_id", flat=True)
+    return [ADMINS_GROUP, *(volunteer_group(user_id) for user_id in user_ids)]
+
+
+def call_announce(*, call: Call, event_type: str, **payload) -> None:
+    for group in call_rung_groups(call):
+        event_send(group=group, event_type=event_type, call=call.pk, **payload)
+
+
 def call_finish(*, call: Call, duration_seconds: int | None) -> None:
-    """The caller's side ended: completed if it was answered, missed if it was still waiting."""
+    """The caller's side ended: completed if answered, missed if still waiting or no message left."""
     now = timezone.now()
     call.refresh_from_db()
     fields = {"ended_at": now, "duration_seconds": duration_seconds}
@@ -144,8 +156,10 @@ def call_finish(*, call: Call, duration_seconds: int | None) -> None:
     elif call.state == CallState.VOICEMAIL and call.voicemail_url:
         Call.objects.filter(pk=call.pk, ended_at__isnull=True).update(**fields)
     else:
+        # Still waiting, or in voicemail with no message (yet: a late one moves it back).
         call_transition(call=call, to_state=CallState.MISSED, event="call.caller_hung_up", fields=fields)
-    event_send(group=ADMINS_GROUP, event_type="call.ended", call=call.pk, state=call.state)
+    call.refresh_from_db(fields=["state"])
+    call_announce(call=call, event_type="call.ended", state=call.state)
 
 
 def leg_set_state(*, leg: CallLeg, state: str, **fields) -> bool:
@@ -168,20 +182,30 @@ def call_voicemail_save(*, call: Call, recording_url: str, duration_seconds: int
     if not recording_url or not duration_seconds:
         call_event_record(call=call, name="voicemail.empty")
         return False
-    updated = Call.objects.filter(pk=call.pk, voicemail_url="").update(
-        voicemail_url=recording_url, voicemail_duration_seconds=duration_seconds
-    )
-    if updated:
+    with transaction.atomic():
+        updated = Call.objects.filter(pk=call.pk, voicemail_url="").update(
+            voicemail_url=recording_url, voicemail_duration_seconds=duration_seconds
+        )
+        if not updated:
+            return True  # the same recording reported twice
+        # The hang-up may have been reported before the recording: a message left is voicemail.
+        if Call.objects.filter(pk=call.pk, state=CallState.MISSED).update(state=CallState.VOICEMAIL):
+            CallEvent.objects.create(
+                call=call,
+                name="voicemail.arrived_late",
+                from_state=CallState.MISSED,
+                to_state=CallState.VOICEMAIL,
+            )
         call_event_record(call=call, name="voicemail.saved", duration_seconds=duration_seconds)
         audit_record(
             event="call.voicemail_left",
             target=f"call {call.pk}",
             details={"duration_seconds": duration_seconds},
         )
-        event_send(
-            group=ADMINS_GROUP, event_type="call.voicemail", call=call.pk, duration_seconds=duration_seconds
-        )
-    return bool(updated)
+    event_send(
+        group=ADMINS_GROUP, event_type="call.voicemail", call=call.pk, duration_seconds=duration_seconds
+    )
+    return True
 
 
 def call_recording_save(*, call: Call, recording_url: str) -> None:

@@ -125,6 +125,12 @@ def voicemail_done(*, call: Call, saved: bool) -> Script:
     )
 
 
+def browser_call_refused() -> Script:
+    return Script.of(
+        prompts.prompt("browser_calls_unavailable", hotline_settings_get().default_language), Hangup()
+    )
+
+
 def goodbye() -> Script:
     return Script.of(Hangup())
 

@@ -65,11 +65,6 @@ class Hold:
 
 
 @dataclass(frozen=True)
-class Leave:
-    """Take the caller out of the hold so the call goes on with the hold's action URL (Twilio <Leave>)."""
-
-
-@dataclass(frozen=True)
 class Bridge:
     """Join the answering volunteer to the caller waiting in ``room``.
 
@@ -107,7 +102,7 @@ class Hangup:
     pass
 
 
-Instruction = Say | Play | Pause | Gather | Redirect | Hold | Leave | Bridge | Record | Reject | Hangup
+Instruction = Say | Play | Pause | Gather | Redirect | Hold | Bridge | Record | Reject | Hangup
 
 
 @dataclass(frozen=True)

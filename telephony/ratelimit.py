@@ -18,6 +18,10 @@ from django.conf import settings
 KEY_PREFIX = "llamenos:ratelimit"
 
 
+class RateLimitUnavailable(Exception):
+    """The rate-limit store (Redis) did not answer; the caller decides what that means."""
+
+
 @cache
 def _redis_client(url: str) -> redis.Redis:
     return redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
@@ -66,8 +70,16 @@ def _check_memory(caller_hash: str, *, limit: int, window_seconds: int, block_se
 
 def caller_rate_allowed(*, caller_hash: str, limit: int, window_seconds: int, block_seconds: int) -> bool:
     """Record one call from ``caller_hash`` and say whether it may go on."""
-    check = _check_redis if settings.REDIS_URL else _check_memory
-    return check(caller_hash, limit=limit, window_seconds=window_seconds, block_seconds=block_seconds)
+    if not settings.REDIS_URL:
+        return _check_memory(
+            caller_hash, limit=limit, window_seconds=window_seconds, block_seconds=block_seconds
+        )
+    try:
+        return _check_redis(
+            caller_hash, limit=limit, window_seconds=window_seconds, block_seconds=block_seconds
+        )
+    except redis.RedisError as exc:
+        raise RateLimitUnavailable(str(exc)) from exc
 
 
 def caller_rate_reset(*, caller_hash: str) -> None:

@@ -1,13 +1,13 @@
 """Who to ring, starting their legs concurrently, and cancelling the legs that lost.
 
 Runs in Celery tasks (tasks.py), never inside a webhook answer: every function here may talk to
-the provider's REST API.
+the provider's REST API. Retryable provider errors are raised for the tasks to retry; the retry
+policy lives there.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -26,9 +26,6 @@ from .providers import ProviderError, provider_for
 logger = logging.getLogger(__name__)
 
 MAX_PARALLEL_LEGS = 64
-# A leg that failed for a retryable reason (429, 5xx, network) is tried again quickly: the caller
-# is waiting, so backoff is short and bounded.
-LEG_START_RETRY_DELAYS = (0.25, 1.0)
 
 
 def phone_volunteers(volunteers: Iterable[Volunteer]) -> list[Volunteer]:
@@ -52,98 +49,120 @@ def anyone_to_ring() -> bool:
     return bool(volunteers_to_ring(at=timezone.now()))
 
 
-def _in_thread(function: Callable, *args):
-    """Run ``function`` in a pool thread with its own database connection, closed afterwards."""
+def _in_thread(function: Callable, item) -> ProviderError | None:
+    """Run ``function(item)`` in a pool thread with its own database connection, closed after.
+
+    A retryable ProviderError is returned, not raised, so one slow leg never stops the others.
+    """
     try:
-        return function(*args)
+        function(item)
+        return None
+    except ProviderError as error:
+        if error.permanent:
+            raise
+        return error
     finally:
         connection.close()
 
 
-def _start_leg(leg_id: int, ring_timeout_seconds: int) -> None:
+def fan_out(function: Callable, items: list) -> dict:
+    """Call ``function`` for every item at once; {item: retryable error} for those that failed."""
+    if not items:
+        return {}
+    close_old_connections()
+    with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_LEGS, len(items))) as pool:
+        results = list(pool.map(lambda item: _in_thread(function, item), items))
+    return {item: error for item, error in zip(items, results, strict=True) if error is not None}
+
+
+def _still_waiting(call: Call) -> bool:
+    return Call.objects.filter(pk=call.pk, state__in=WAITING_STATES).exists()
+
+
+def leg_start(*, leg_id: int, ring_timeout_seconds: int) -> None:
+    """Place one leg (idempotent). Raises ProviderError when a retry may help."""
     leg = CallLeg.objects.select_related("call__provider_account", "volunteer").get(pk=leg_id)
-    call = leg.call
-    provider = provider_for(call.provider_account)
-    for attempt, delay in enumerate((0.0, *LEG_START_RETRY_DELAYS)):
-        if delay:
-            time.sleep(delay)
-        if Call.objects.filter(pk=call.pk, state__in=WAITING_STATES).exists() is False:
-            leg_set_state(leg=leg, state=LegState.CANCELED, ended_at=timezone.now())
-            return
-        try:
-            provider_call_id = provider.start_leg(
-                to=str(leg.volunteer.phone),
-                from_=str(call.provider_account.hotline_number),
-                answer_url=step_url("leg_answer", leg_id=leg.pk),
-                status_url=step_url("leg_status", leg_id=leg.pk),
-                ring_timeout_seconds=ring_timeout_seconds,
-                machine_detection=True,
-            )
-        except ProviderError as error:
-            if error.permanent or attempt == len(LEG_START_RETRY_DELAYS):
-                leg_set_state(
-                    leg=leg, state=LegState.FAILED, error=error.message[:200], ended_at=timezone.now()
-                )
-                return
-            logger.warning("leg %s: retryable provider error, retrying: %s", leg.pk, error.message)
-            continue
-        CallLeg.objects.filter(pk=leg.pk).update(
-            provider_call_id=provider_call_id, requested_at=timezone.now()
-        )
-        leg_set_state(leg=leg, state=LegState.REQUESTED)
-        # The call may have been answered by another leg while this one was being placed.
-        if not Call.objects.filter(pk=call.pk, state__in=WAITING_STATES).exists():
-            legs_cancel(call=call, legs=[leg])
+    if leg.state != LegState.PENDING or leg.provider_request_id:
         return
+    call = leg.call
+    if not _still_waiting(call):
+        leg_set_state(leg=leg, state=LegState.CANCELED, ended_at=timezone.now())
+        return
+    try:
+        request_id = provider_for(call.provider_account).start_leg(
+            to=str(leg.volunteer.phone),
+            from_=str(call.provider_account.hotline_number),
+            answer_url=step_url("leg_answer", leg_id=leg.pk),
+            status_url=step_url("leg_status", leg_id=leg.pk),
+            ring_timeout_seconds=ring_timeout_seconds,
+            machine_detection=True,
+        )
+    except ProviderError as error:
+        if not error.permanent:
+            raise
+        leg_set_state(leg=leg, state=LegState.FAILED, error=error.message[:200], ended_at=timezone.now())
+        return
+    CallLeg.objects.filter(pk=leg.pk).update(provider_request_id=request_id, requested_at=timezone.now())
+    # The leg's first webhook may already have stored its own call id (Plivo's CallUUID).
+    CallLeg.objects.filter(pk=leg.pk, provider_call_id="").update(provider_call_id=request_id)
+    leg.refresh_from_db(fields=["provider_call_id", "provider_request_id", "requested_at"])
+    leg_set_state(leg=leg, state=LegState.REQUESTED)
+    # The call may have been answered or abandoned while this leg was being placed.
+    if not _still_waiting(call):
+        legs_cancel(call=call, legs=[leg])
 
 
-def ring_volunteers(*, call: Call, ring_timeout_seconds: int) -> list[CallLeg]:
-    """Create one leg per phone volunteer to ring and start them all at once.
+def ring_volunteers(*, call: Call, ring_timeout_seconds: int) -> tuple[list[CallLeg], list[int]]:
+    """One leg per phone volunteer to ring, all started at once; browsers hear it by websocket.
 
-    Returns the legs that were created. Browser volunteers are told over their websocket.
+    Returns the call's legs and the ids of legs whose start failed in a retryable way.
     """
     volunteers = volunteers_to_ring(at=timezone.now())
-    phones = phone_volunteers(volunteers)
-    legs = [CallLeg.objects.get_or_create(call=call, volunteer=volunteer)[0] for volunteer in phones]
-    new_legs = [leg for leg in legs if leg.state == LegState.PENDING and not leg.provider_call_id]
+    legs = [
+        CallLeg.objects.get_or_create(call=call, volunteer=volunteer)[0]
+        for volunteer in phone_volunteers(volunteers)
+    ]
     call_transition(
         call=call, to_state=CallState.RINGING, event="call.ringing", volunteer_count=len(volunteers)
     )
     for volunteer in browser_volunteers(volunteers):
         event_send(group=volunteer_group(volunteer.user_id), event_type="call.ringing", call=call.pk)
-    if new_legs:
-        close_old_connections()
-        with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_LEGS, len(new_legs))) as pool:
-            futures = [pool.submit(_in_thread, _start_leg, leg.pk, ring_timeout_seconds) for leg in new_legs]
-            for future in futures:
-                future.result()
-    return legs
+    pending = [leg.pk for leg in legs if leg.state == LegState.PENDING and not leg.provider_request_id]
+    failed = fan_out(
+        lambda leg_id: leg_start(leg_id=leg_id, ring_timeout_seconds=ring_timeout_seconds), pending
+    )
+    for leg_id, error in failed.items():
+        logger.warning("leg %s: retryable provider error: %s", leg_id, error.message)
+    return legs, list(failed)
 
 
 def _end_leg(leg_id: int) -> None:
     leg = CallLeg.objects.select_related("call__provider_account").get(pk=leg_id)
     try:
-        provider_for(leg.call.provider_account).end_leg(leg.provider_call_id)
+        provider_for(leg.call.provider_account).end_leg(
+            leg.provider_call_id, request_id=leg.provider_request_id
+        )
     except ProviderError as error:
-        # The leg may already be over at the carrier (it hung up as we cancelled): nothing to undo.
         call_event_record(call=leg.call, leg=leg, name="leg.cancel_failed", error=error.message[:200])
-        return
+        if not error.permanent:
+            raise
+        return  # wrong credentials or a refused request: retrying cannot help, the row says why
     leg_set_state(leg=leg, state=LegState.CANCELED, ended_at=timezone.now())
 
 
 def legs_cancel(*, call: Call, legs: Iterable[CallLeg] | None = None, keep_leg_id: int | None = None) -> int:
-    """End every live leg of ``call`` (except the winner), concurrently. Returns how many."""
+    """End every live leg of ``call`` (except the winner), concurrently. Returns how many.
+
+    Raises the first retryable ProviderError after trying them all, so the task can retry.
+    """
     if legs is None:
         legs = CallLeg.objects.filter(call=call, state__in=LEG_LIVE_STATES).exclude(pk=keep_leg_id)
     legs = list(legs)
-    placed = [leg for leg in legs if leg.provider_call_id]
     for leg in legs:
         if not leg.provider_call_id:
-            # Not placed yet: _start_leg sees the call is no longer waiting and gives up.
+            # Not placed yet: leg_start sees the call is no longer waiting and gives up.
             leg_set_state(leg=leg, state=LegState.CANCELED, ended_at=timezone.now())
-    if placed:
-        close_old_connections()
-        with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_LEGS, len(placed))) as pool:
-            for future in [pool.submit(_in_thread, _end_leg, leg.pk) for leg in placed]:
-                future.result()
+    failed = fan_out(_end_leg, [leg.pk for leg in legs if leg.provider_call_id])
+    if failed:
+        raise next(iter(failed.values()))
     return len(legs)

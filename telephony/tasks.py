@@ -1,4 +1,8 @@
-"""Celery tasks: take ids, load rows, call a service. All are safe to run twice."""
+"""Celery tasks: take ids, load rows, call a service. All are safe to run twice.
+
+The retry policy for provider REST calls lives here: retryable ProviderErrors (429, 5xx, network)
+are retried with a short backoff, because a caller is waiting; permanent ones are recorded.
+"""
 
 from __future__ import annotations
 
@@ -6,60 +10,102 @@ import logging
 
 from celery import current_app, shared_task
 from django.db import transaction
+from django.utils import timezone
 
-from .call_models import WAITING_STATES, Call, CallState
-from .calls import call_event_record, call_transition
+from .call_models import LEG_LIVE_STATES, WAITING_STATES, Call, CallLeg, CallState, LegState
+from .calls import call_event_record, call_transition, leg_set_state
 from .flow import step_url
-from .flow_settings import call_flow_settings_get as _flow
+from .flow_settings import call_flow_settings_get
 from .providers import ProviderError, provider_for
-from .ringing import legs_cancel, ring_volunteers
+from .ringing import leg_start, legs_cancel, ring_volunteers
 
 logger = logging.getLogger(__name__)
+
+PROVIDER_RETRY = {
+    "autoretry_for": (ProviderError,),
+    "retry_backoff": 1,
+    "retry_backoff_max": 8,
+    "retry_jitter": False,
+    "max_retries": 4,
+}
+
+
+def queue_after_commit(task, *args) -> None:
+    # robust: a broker hiccup is logged, it must not turn the caller's XML answer into a 500.
+    transaction.on_commit(lambda: task.delay(*args), robust=True)
+
+
+def voicemail_if_nobody_left(call: Call) -> None:
+    """Every leg ended without an answer: the caller goes to voicemail now, not at the timeout."""
+    call.refresh_from_db(fields=["state"])
+    legs = call.legs.all()
+    if (
+        call.state in WAITING_STATES
+        and not legs.filter(state__in=LEG_LIVE_STATES | {LegState.ACCEPTED}).exists()
+    ):
+        call_event_record(call=call, name="ringing.nobody_reached", leg_count=legs.count())
+        queue_after_commit(call_to_voicemail_task, call.pk)
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def call_ring(call_id: int) -> None:
-    """Ring everyone available for a waiting call; nobody at all sends the caller to voicemail."""
+    """Ring everyone available for a waiting call; nobody reachable sends the caller to voicemail."""
     call = Call.objects.select_related("provider_account").filter(pk=call_id).first()
-    if call is None or call.state != CallState.QUEUED:
-        return  # already ringing (a redelivered task), answered, or over
-    legs = ring_volunteers(call=call, ring_timeout_seconds=_flow().ring_timeout_seconds)
-    call.refresh_from_db()
-    if call.state in WAITING_STATES and not any(leg.provider_call_id for leg in call.legs.all()):
-        call_event_record(call=call, name="ringing.nobody_reached", leg_count=len(legs))
-        call_to_voicemail_task.delay(call.pk)
+    if call is None or call.state not in WAITING_STATES:
+        return  # answered or over; a redelivered task for a ringing call starts only missing legs
+    ring_timeout = call_flow_settings_get().ring_timeout_seconds
+    _legs, retry_ids = ring_volunteers(call=call, ring_timeout_seconds=ring_timeout)
+    for leg_id in retry_ids:
+        leg_start_task.apply_async((leg_id, ring_timeout), countdown=1)
+    voicemail_if_nobody_left(call)
 
 
-@shared_task(acks_late=True, ignore_result=True)
+@shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=3)
+def leg_start_task(self, leg_id: int, ring_timeout_seconds: int) -> None:
+    try:
+        leg_start(leg_id=leg_id, ring_timeout_seconds=ring_timeout_seconds)
+    except ProviderError as error:
+        if self.request.retries < self.max_retries:
+            raise self.retry(exc=error, countdown=2**self.request.retries) from error
+        # Out of retries: the leg failed, and the caller may have nobody left to ring.
+        leg = CallLeg.objects.select_related("call").get(pk=leg_id)
+        leg_set_state(leg=leg, state=LegState.FAILED, error=error.message[:200], ended_at=timezone.now())
+        voicemail_if_nobody_left(leg.call)
+
+
+@shared_task(acks_late=True, ignore_result=True, **PROVIDER_RETRY)
 def call_legs_cancel(call_id: int, keep_leg_id: int | None = None) -> None:
     call = Call.objects.filter(pk=call_id).first()
     if call is not None:
         legs_cancel(call=call, keep_leg_id=keep_leg_id)
 
 
-@shared_task(
-    bind=True,
-    acks_late=True,
-    ignore_result=True,
-    autoretry_for=(ProviderError,),
-    dont_autoretry_for=(),
-    retry_backoff=1,
-    retry_backoff_max=10,
-    max_retries=4,
-)
-def call_to_voicemail_task(self, call_id: int) -> None:
+@shared_task(acks_late=True, ignore_result=True, **PROVIDER_RETRY)
+def leg_end_task(leg_id: int) -> None:
+    """Hang up one leg (an answering machine that async detection found)."""
+    leg = CallLeg.objects.select_related("call").filter(pk=leg_id).first()
+    if leg is not None and leg.provider_call_id:
+        legs_cancel(call=leg.call, legs=[leg])
+
+
+@shared_task(acks_late=True, ignore_result=True, **PROVIDER_RETRY)
+def call_to_voicemail_task(call_id: int) -> None:
     call_to_voicemail(call_id)
 
 
 def call_to_voicemail(call_id: int) -> None:
-    """Stop ringing and move the waiting caller to voicemail through the provider's REST API."""
+    """Move a waiting caller to voicemail by REST, once, then stop the ringing."""
     call = Call.objects.select_related("provider_account").filter(pk=call_id).first()
     if call is None:
         return
-    moved = call_transition(call=call, to_state=CallState.VOICEMAIL, event="call.to_voicemail")
-    if not moved and call.state != CallState.VOICEMAIL:
-        return  # answered or over in the meantime
-    legs_cancel(call=call)
+    call_transition(call=call, to_state=CallState.VOICEMAIL, event="call.to_voicemail")
+    call.refresh_from_db()
+    if call.state != CallState.VOICEMAIL or call.voicemail_url or call.ended_at:
+        return  # answered, over, or the message is already in
+    if not Call.objects.filter(pk=call.pk, voicemail_transfer_at__isnull=True).update(
+        voicemail_transfer_at=timezone.now()
+    ):
+        return  # another task moved (or is moving) this caller
     try:
         provider_for(call.provider_account).transfer(
             call.provider_call_id, step_url("voicemail", call_id=call.pk)
@@ -67,8 +113,10 @@ def call_to_voicemail(call_id: int) -> None:
     except ProviderError as error:
         call_event_record(call=call, name="voicemail.transfer_failed", error=error.message[:200])
         if not error.permanent:
+            Call.objects.filter(pk=call.pk).update(voicemail_transfer_at=None)  # let the retry claim it
             raise
         logger.warning("call %s: could not move the caller to voicemail: %s", call.pk, error.message)
+    queue_after_commit(call_legs_cancel, call.pk)
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -76,10 +124,6 @@ def call_queue_timeout(call_id: int) -> None:
     """Backstop for the wait URL's own timeout check, should the provider stop fetching it."""
     if Call.objects.filter(pk=call_id, state__in=WAITING_STATES).exists():
         call_to_voicemail_task.delay(call_id)
-
-
-def queue_after_commit(task, *args) -> None:
-    transaction.on_commit(lambda: task.delay(*args))
 
 
 def queue_timeout_schedule(*, call_id: int, after_seconds: int) -> None:

@@ -10,6 +10,8 @@ from . import webhooks
 urlpatterns = [
     path("incoming", webhooks.incoming, name="flow_incoming"),
     path("status", webhooks.status, name="flow_status"),
+    path("webrtc-incoming", webhooks.webrtc_incoming, name="flow_webrtc_incoming"),
+    path("sms/incoming", webhooks.sms_incoming, name="flow_sms_incoming"),
     path("calls/<int:call_id>/language", webhooks.language, name="flow_language"),
     path("calls/<int:call_id>/captcha", webhooks.captcha, name="flow_captcha"),
     path("calls/<int:call_id>/wait", webhooks.wait, name="flow_wait"),

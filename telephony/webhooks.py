@@ -6,9 +6,9 @@ Celery tasks queued after commit. Unknown ids get a polite spoken goodbye, never
 
 from __future__ import annotations
 
-import hmac
 import logging
 import secrets
+from functools import wraps
 
 from django.http import FileResponse, Http404, HttpResponse
 from django.utils import timezone
@@ -16,6 +16,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
 from llamenos.access import public
+from llamenos.audit import audit_record
 from llamenos.selectors import hotline_settings_get
 
 from . import flow
@@ -32,6 +33,7 @@ from .call_models import (
 )
 from .calls import (
     call_claim,
+    call_event_record,
     call_finish,
     call_recording_save,
     call_start,
@@ -45,14 +47,16 @@ from .holdmusic import hold_music_wav
 from .instructions import Script
 from .languages import caller_language, language_menu
 from .providers import Provider
-from .ratelimit import caller_rate_allowed
+from .ratelimit import RateLimitUnavailable, caller_rate_allowed
 from .ringing import anyone_to_ring
 from .tasks import (
     call_legs_cancel,
     call_ring,
     call_to_voicemail_task,
+    leg_end_task,
     queue_after_commit,
     queue_timeout_schedule,
+    voicemail_if_nobody_left,
 )
 from .verification import verified_webhook
 
@@ -68,12 +72,43 @@ LEG_END_STATES = {
 
 
 def _empty_ok() -> HttpResponse:
-    # Status callbacks only need a 2xx; the provider ignores the body.
+    # Status callbacks and notifications only need a 2xx; the provider ignores the body.
     return HttpResponse(status=204)
 
 
-def _call_or_none(provider: Provider, call_id: int) -> Call | None:
-    return Call.objects.filter(pk=call_id, provider_account=provider.account).first()
+def call_step(view):
+    """A verified step URL of one call: load it (for this account) or end the call politely."""
+
+    @wraps(view)
+    def inner(request, provider: Provider, call_id: int):
+        call = Call.objects.filter(pk=call_id, provider_account=provider.account).first()
+        if call is None:
+            return provider.render(flow.unknown_call())
+        return view(request, provider, call)
+
+    return verified_webhook(inner)
+
+
+def leg_step(view):
+    """A verified step URL of one volunteer leg; remembers the id the carrier uses for it."""
+
+    @wraps(view)
+    def inner(request, provider: Provider, leg_id: int):
+        leg = (
+            CallLeg.objects.select_related("call", "volunteer")
+            .filter(pk=leg_id, call__provider_account=provider.account)
+            .first()
+        )
+        if leg is None:
+            return provider.render(flow.unknown_call())
+        event = provider.parse(request)
+        if event.call_id and event.call_id != leg.provider_call_id:
+            # Plivo's CallUUID differs from the request id start_leg got; hang-ups need it.
+            CallLeg.objects.filter(pk=leg.pk).update(provider_call_id=event.call_id)
+            leg.provider_call_id = event.call_id
+        return view(request, provider, leg, event)
+
+    return verified_webhook(inner)
 
 
 # --- the caller's side ----------------------------------------------------------------------
@@ -82,6 +117,8 @@ def _call_or_none(provider: Provider, call_id: int) -> Call | None:
 @verified_webhook
 def incoming(request, provider: Provider):
     event = provider.parse(request)
+    if not event.call_id:
+        return provider.render(flow.unknown_call())
     call, created = call_start(
         account=provider.account, provider_call_id=event.call_id, caller_e164=event.from_number
     )
@@ -91,26 +128,35 @@ def incoming(request, provider: Provider):
     if call.caller_hash and caller_banned(caller_hash=call.caller_hash):
         call_transition(call=call, to_state=CallState.REJECTED, event="call.banned")
         return provider.render(flow.banned())
-    if settings_row.rate_limit_enabled and call.caller_hash and created:
-        allowed = caller_rate_allowed(
+    if created and call.caller_hash and not _rate_allowed(call, settings_row):
+        call_transition(call=call, to_state=CallState.RATE_LIMITED, event="call.rate_limited")
+        return provider.render(flow.rate_limited(language=_language(settings_row, event.from_number, "")))
+    menu = language_menu(settings_row.language_menu)
+    if len(menu) > 1:
+        return provider.render(flow.language_menu(call=call, menu=menu))
+    return provider.render(
+        _after_language(call, settings_row, _language(settings_row, event.from_number, ""))
+    )
+
+
+def _rate_allowed(call: Call, settings_row: CallFlowSettings) -> bool:
+    if not settings_row.rate_limit_enabled:
+        return True
+    try:
+        return caller_rate_allowed(
             caller_hash=call.caller_hash,
             limit=settings_row.rate_limit_calls,
             window_seconds=settings_row.rate_limit_window_seconds,
             block_seconds=settings_row.rate_limit_block_seconds,
         )
-        if not allowed:
-            call_transition(call=call, to_state=CallState.RATE_LIMITED, event="call.rate_limited")
-            language = _language(call, settings_row, event.from_number, digits="")
-            return provider.render(flow.rate_limited(language=language))
-    menu = language_menu(settings_row.language_menu)
-    if len(menu) > 1:
-        return provider.render(flow.language_menu(call=call, menu=menu))
-    return provider.render(
-        _after_language(call, settings_row, _language(call, settings_row, event.from_number, ""))
-    )
+    except RateLimitUnavailable:
+        # A crisis line lets the call through when it cannot count; the row says it happened.
+        logger.error("call %s: rate limit store unavailable, call allowed", call.pk)
+        call_event_record(call=call, name="ratelimit.unavailable")
+        return True
 
 
-def _language(call: Call, settings_row: CallFlowSettings, caller_e164: str, digits: str) -> str:
+def _language(settings_row: CallFlowSettings, caller_e164: str, digits: str) -> str:
     return caller_language(
         digits=digits,
         caller_e164=caller_e164,
@@ -153,29 +199,29 @@ def _enter_hold(call: Call, settings_row: CallFlowSettings, *, greet: bool) -> S
     return flow.hold(call=call, greet=greet)
 
 
-@verified_webhook
-def language(request, provider: Provider, call_id: int):
-    call = _call_or_none(provider, call_id)
-    if call is None:
-        return provider.render(flow.unknown_call())
+@call_step
+def language(request, provider: Provider, call: Call):
     if call.state != CallState.IVR:
         return provider.render(_resume(call))
     event = provider.parse(request)
     settings_row = call_flow_settings()
-    chosen = _language(call, settings_row, event.from_number, event.digits)
-    return provider.render(_after_language(call, settings_row, chosen))
+    return provider.render(
+        _after_language(call, settings_row, _language(settings_row, event.from_number, event.digits))
+    )
 
 
-@verified_webhook
-def captcha(request, provider: Provider, call_id: int):
-    call = _call_or_none(provider, call_id)
-    if call is None:
-        return provider.render(flow.unknown_call())
+def _captcha_matches(digits: str, expected: str) -> bool:
+    # Only ASCII digits can match, and secrets.compare_digest needs ASCII on both sides.
+    return bool(digits) and digits.isascii() and digits.isdigit() and secrets.compare_digest(digits, expected)
+
+
+@call_step
+def captcha(request, provider: Provider, call: Call):
     if call.state != CallState.IVR or not call.captcha_expected:
         return provider.render(_resume(call))
     event = provider.parse(request)
     settings_row = call_flow_settings()
-    if event.digits and hmac.compare_digest(event.digits, call.captcha_expected):
+    if _captcha_matches(event.digits, call.captcha_expected):
         Call.objects.filter(pk=call.pk).update(captcha_expected="")
         return provider.render(_enter_hold(call, settings_row, greet=False))
     if captcha_failure_count(call=call) >= settings_row.captcha_attempts:
@@ -184,12 +230,9 @@ def captcha(request, provider: Provider, call_id: int):
     return provider.render(_new_captcha(call, settings_row, greet=False, retry=True))
 
 
-@verified_webhook
-def wait(request, provider: Provider, call_id: int):
+@call_step
+def wait(request, provider: Provider, call: Call):
     """The hold's wait URL; the provider fetches it again each time the music ends."""
-    call = _call_or_none(provider, call_id)
-    if call is None:
-        return provider.render(flow.unknown_call())
     if call.state in WAITING_STATES and call.queued_at:
         reported = provider.parse(request).queue_time_seconds or 0
         waited = max(reported, (timezone.now() - call.queued_at).total_seconds())
@@ -201,24 +244,25 @@ def wait(request, provider: Provider, call_id: int):
     return provider.render(flow.hold_music(call=call))
 
 
-@verified_webhook
-def hold_exit(request, provider: Provider, call_id: int):
-    """The caller left the hold (bridge over, hung up) or the provider reports a hold event."""
-    call = _call_or_none(provider, call_id)
-    if call is None:
-        return provider.render(flow.unknown_call())
+@call_step
+def hold_exit(request, provider: Provider, call: Call):
+    """The caller left the hold (bridge over, hung up, moved, an error) or a hold notification."""
+    result = provider.parse(request).hold_result
+    if result == "notification":
+        return _empty_ok()
+    if result == "error" and call.state in WAITING_STATES:
+        # The provider could not keep the caller on hold: take a message rather than drop them.
+        call_transition(call=call, to_state=CallState.VOICEMAIL, event="call.hold_failed")
+        queue_after_commit(call_legs_cancel, call.pk)
     if call.state == CallState.VOICEMAIL and not call.voicemail_url:
         return provider.render(flow.voicemail(call=call, flow=call_flow_settings()))
     if call.state in WAITING_STATES:
-        return _empty_ok()  # an "entered the hold" notification, or the caller hung up (status says)
+        return _empty_ok()  # the caller hung up; the status callback ends the call
     return provider.render(flow.goodbye())
 
 
-@verified_webhook
-def voicemail(request, provider: Provider, call_id: int):
-    call = _call_or_none(provider, call_id)
-    if call is None:
-        return provider.render(flow.unknown_call())
+@call_step
+def voicemail(request, provider: Provider, call: Call):
     if call.state in WAITING_STATES:
         call_transition(call=call, to_state=CallState.VOICEMAIL, event="call.to_voicemail")
     if call.state != CallState.VOICEMAIL or call.voicemail_url:
@@ -226,11 +270,8 @@ def voicemail(request, provider: Provider, call_id: int):
     return provider.render(flow.voicemail(call=call, flow=call_flow_settings()))
 
 
-@verified_webhook
-def voicemail_saved(request, provider: Provider, call_id: int):
-    call = _call_or_none(provider, call_id)
-    if call is None:
-        return provider.render(flow.unknown_call())
+@call_step
+def voicemail_saved(request, provider: Provider, call: Call):
     event = provider.parse(request)
     saved = call_voicemail_save(
         call=call, recording_url=event.recording_url, duration_seconds=event.recording_duration_seconds
@@ -238,11 +279,9 @@ def voicemail_saved(request, provider: Provider, call_id: int):
     return provider.render(flow.voicemail_done(call=call, saved=saved))
 
 
-@verified_webhook
-def recording(request, provider: Provider, call_id: int):
-    call = _call_or_none(provider, call_id)
-    if call is not None:
-        call_recording_save(call=call, recording_url=provider.parse(request).recording_url)
+@call_step
+def recording(request, provider: Provider, call: Call):
+    call_recording_save(call=call, recording_url=provider.parse(request).recording_url)
     return _empty_ok()
 
 
@@ -251,24 +290,33 @@ def status(request, provider: Provider):
     """The caller's call changed state (Twilio status callback, Plivo hangup URL)."""
     event = provider.parse(request)
     call = Call.objects.filter(provider=provider.name, provider_call_id=event.call_id).first()
-    if call is None or event.call_status not in ENDED_STATUSES:
+    if call is None or not event.call_id or event.call_status not in ENDED_STATUSES:
         return _empty_ok()
-    was_waiting = call.state in WAITING_STATES
     call_finish(call=call, duration_seconds=event.duration_seconds)
-    if was_waiting or call.legs.filter(state__in=LEG_LIVE_STATES).exists():
+    if call.legs.filter(state__in=LEG_LIVE_STATES).exists():
         queue_after_commit(call_legs_cancel, call.pk)
     return _empty_ok()
 
 
+@verified_webhook
+def webrtc_incoming(request, provider: Provider):
+    """A call started from a browser softphone (Twilio TwiML App). Volunteers only take calls in
+    the browser; calling out is not offered, so it is refused out loud rather than left silent."""
+    audit_record(event="call.browser_outbound_refused", target=provider.account.label)
+    return provider.render(flow.browser_call_refused())
+
+
+@verified_webhook
+def sms_incoming(request, provider: Provider):
+    """An inbound text. Texting is not part of the hotline yet: acknowledge it so the carrier does
+    not retry, and leave a trace (message id only, never the number or the text)."""
+    message_id = provider.parse(request).message_id
+    logger.warning("inbound SMS %s not handled: texting is not enabled", message_id)
+    audit_record(event="sms.received_unhandled", target=f"message {message_id[:64]}")
+    return provider.render(Script.of())
+
+
 # --- the volunteer's side -------------------------------------------------------------------
-
-
-def _leg_or_none(provider: Provider, leg_id: int) -> CallLeg | None:
-    return (
-        CallLeg.objects.select_related("call", "volunteer")
-        .filter(pk=leg_id, call__provider_account=provider.account)
-        .first()
-    )
 
 
 def _claim(leg: CallLeg) -> Script:
@@ -279,15 +327,22 @@ def _claim(leg: CallLeg) -> Script:
     return flow.leg_taken(leg=leg)
 
 
-@verified_webhook
-def leg_answer(request, provider: Provider, leg_id: int):
-    leg = _leg_or_none(provider, leg_id)
-    if leg is None:
-        return provider.render(flow.unknown_call())
-    event = provider.parse(request)
+def _is_winner(leg: CallLeg) -> bool:
+    leg.call.refresh_from_db(fields=["state", "answered_by"])
+    return (
+        leg.state == LegState.ACCEPTED
+        and leg.call.answered_by_id == leg.volunteer_id
+        and leg.call.state == CallState.ANSWERED
+    )
+
+
+@leg_step
+def leg_answer(request, provider: Provider, leg: CallLeg, event):
+    if _is_winner(leg):  # a repeated answer webhook for the leg already bridged
+        return provider.render(flow.leg_bridge(leg=leg, call=leg.call, flow=call_flow_settings()))
     if event.answered_by == "machine":
         leg_set_state(leg=leg, state=LegState.MACHINE, ended_at=timezone.now())
-        _voicemail_if_nobody_left(leg.call)
+        voicemail_if_nobody_left(leg.call)
         return provider.render(flow.goodbye())
     leg_set_state(leg=leg, state=LegState.ANSWERED, answered_at=timezone.now())
     if leg.call.state not in WAITING_STATES:
@@ -298,46 +353,34 @@ def leg_answer(request, provider: Provider, leg_id: int):
     return provider.render(_claim(leg))
 
 
-@verified_webhook
-def leg_accept(request, provider: Provider, leg_id: int):
-    leg = _leg_or_none(provider, leg_id)
-    if leg is None:
-        return provider.render(flow.unknown_call())
-    if provider.parse(request).digits.strip()[:1] == "1":
+@leg_step
+def leg_accept(request, provider: Provider, leg: CallLeg, event):
+    if _is_winner(leg):  # the carrier retried the "1": keep the winner on the line
+        return provider.render(flow.leg_bridge(leg=leg, call=leg.call, flow=call_flow_settings()))
+    if event.digits.strip()[:1] == "1":
         return provider.render(_claim(leg))
     leg_set_state(leg=leg, state=LegState.DECLINED, ended_at=timezone.now())
-    _voicemail_if_nobody_left(leg.call)
+    voicemail_if_nobody_left(leg.call)
     return provider.render(flow.goodbye())
 
 
-@verified_webhook
-def leg_status(request, provider: Provider, leg_id: int):
-    leg = _leg_or_none(provider, leg_id)
-    if leg is None:
-        return _empty_ok()
-    event = provider.parse(request)
-    if event.call_status == "ringing":
+@leg_step
+def leg_status(request, provider: Provider, leg: CallLeg, event):
+    if event.answered_by == "machine":  # asynchronous machine detection, should it be on
+        if leg_set_state(leg=leg, state=LegState.MACHINE, ended_at=timezone.now()):
+            queue_after_commit(leg_end_task, leg.pk)
+            voicemail_if_nobody_left(leg.call)
+    elif event.call_status == "ringing":
         leg_set_state(leg=leg, state=LegState.RINGING)
     elif event.call_status in LEG_END_STATES:
         leg_set_state(leg=leg, state=LEG_END_STATES[event.call_status], ended_at=timezone.now())
-        _voicemail_if_nobody_left(leg.call)
+        voicemail_if_nobody_left(leg.call)
     return _empty_ok()
 
 
-@verified_webhook
-def leg_bridge_ended(request, provider: Provider, leg_id: int):
+@leg_step
+def leg_bridge_ended(request, provider: Provider, leg: CallLeg, event):
     return provider.render(flow.goodbye())
-
-
-def _voicemail_if_nobody_left(call: Call) -> None:
-    """Every leg has ended without an answer: the caller goes to voicemail now, not at timeout."""
-    call.refresh_from_db(fields=["state"])
-    if (
-        call.state in WAITING_STATES
-        and call.legs.exists()
-        and not call.legs.filter(state__in=LEG_LIVE_STATES | {LegState.ACCEPTED}).exists()
-    ):
-        queue_after_commit(call_to_voicemail_task, call.pk)
 
 
 # --- audio the providers fetch ----------------------------------------------------------------

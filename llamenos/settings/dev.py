@@ -36,3 +36,6 @@ if TELEPHONY_EMULATOR_ENABLED:
     PLIVO_AUTH_ID = env.str("PLIVO_AUTH_ID", default="MADEVEMULATOR0000000")
     PLIVO_AUTH_TOKEN = env.str("PLIVO_AUTH_TOKEN", default="dev-emulator-plivo-auth-token")
     PLIVO_PHONE_NUMBER = env.str("PLIVO_PHONE_NUMBER", default="+12025550199")
+
+# Eager tasks run inside the webhook; a task's retry or failure must not break the demo's answer.
+CELERY_TASK_EAGER_PROPAGATES = False

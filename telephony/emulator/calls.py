@@ -71,6 +71,7 @@ class EmulatedCall:
         self.account = account
         self.provider = account.provider
         self.sid = sid
+        self.request_uuid = sid
         self.direction = direction  # "inbound" | "outbound"
         self.from_ = from_
         self.to = to
@@ -412,7 +413,7 @@ def plivo_call_json(call: EmulatedCall) -> dict[str, Any]:
     return {
         "api_id": call.sid,
         "call_uuid": call.sid,
-        "request_uuid": call.sid,
+        "request_uuid": call.request_uuid,
         "call_direction": call.direction,
         "from_number": plivo_number(call.from_),
         "to_number": plivo_number(call.to),

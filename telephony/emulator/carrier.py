@@ -123,6 +123,11 @@ class Carrier:
         with self._lock:
             return next((c for c in self.calls if c.sid == sid), None)
 
+    def call_by_request(self, request_uuid: str) -> EmulatedCall | None:
+        """A Plivo outbound call by the request_uuid its create answered (not its CallUUID)."""
+        with self._lock:
+            return next((c for c in self.calls if c.request_uuid == request_uuid), None)
+
     def phone(self, number: str) -> SimulatedPhone:
         key = e164(number)
         with self._lock:
@@ -269,6 +274,9 @@ class Carrier:
             phone=phone,
             options=options,
         )
+        # Plivo answers a call create with a request_uuid; the call's own CallUUID is another id,
+        # which the webhooks carry. Cancelling a ringing call takes the first, hanging up the second.
+        call.request_uuid = plivo_uuid() if account.provider != TWILIO else sid
         with self._lock:
             self.calls.append(call)
         phone._add_call(call)

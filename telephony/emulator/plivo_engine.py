@@ -51,7 +51,9 @@ class PlivoEngine(Engine):
             "CallerName": plivo_number(call.from_),
         }
         if call.direction == "outbound":
-            fields.update({"RequestUUID": call.sid, "ALegUUID": call.sid, "ALegRequestUUID": call.sid})
+            fields.update(
+                {"RequestUUID": call.request_uuid, "ALegUUID": call.sid, "ALegRequestUUID": call.request_uuid}
+            )
         return fields
 
     def incoming_fields(self) -> dict[str, str]:
@@ -59,7 +61,10 @@ class PlivoEngine(Engine):
 
     def answer_fields(self, machine: bool) -> dict[str, str]:
         fields = self.base_fields("StartApp")
-        if self.call.options.get("machine_detection"):
+        # Synchronous detection (no machine_detection_url): the answer URL carries the result.
+        # With a machine_detection_url, Plivo answers at once and reports the result there later.
+        options = self.call.options
+        if options.get("machine_detection") and not options.get("machine_detection_url"):
             fields["Machine"] = "true" if machine else "false"
         return fields
 

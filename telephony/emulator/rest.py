@@ -407,11 +407,12 @@ def plivo_call_create(carrier, account, params):
         machine_detection_url=params.get("machine_detection_url") or "",
     )
     call._start(call.engine.run_outbound)
-    return 201, {"api_id": plivo_uuid(), "message": "call fired", "request_uuid": call.sid}
+    return 201, {"api_id": plivo_uuid(), "message": "call fired", "request_uuid": call.request_uuid}
 
 
 def _plivo_call(carrier, account, uuid, *, live: bool):
-    call = carrier.call(uuid)
+    # Hang-ups and transfers name the CallUUID; cancelling a ringing call names the request_uuid.
+    call = carrier.call(uuid) if live else carrier.call_by_request(uuid)
     if call is None or call.account != account or call.is_final or call.is_answered != live:
         raise RestError(404, "call not found" if live else "request not found")
     return call

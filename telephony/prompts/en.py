@@ -19,6 +19,7 @@ PROMPTS = {
     "voicemail_thanks": "Thank you. Your message has been saved. Goodbye.",
     "voicemail_empty": "We did not hear a message. Please call back whenever you are ready. Goodbye.",
     "unavailable": "Sorry, something went wrong on our side. Please call back in a moment. Goodbye.",
+    "browser_calls_unavailable": "Calling out from the browser is not available on this hotline. Goodbye.",
     # Heard by volunteers on their own phone.
     "volunteer_offer": "A caller is waiting on the {hotline} line. Press 1 to take the call.",
     "volunteer_no_input": "No key was pressed, so the call will go to someone else. Goodbye.",

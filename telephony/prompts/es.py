@@ -19,6 +19,7 @@ PROMPTS = {
     "voicemail_thanks": "Gracias. Hemos guardado su mensaje. Adiós.",
     "voicemail_empty": "No escuchamos ningún mensaje. Llámenos cuando quiera. Adiós.",
     "unavailable": "Lo sentimos, tuvimos un problema. Por favor, vuelva a llamar en un momento. Adiós.",
+    "browser_calls_unavailable": "Esta línea no permite llamar desde el navegador. Adiós.",
     "volunteer_offer": "Hay una persona esperando en la línea {hotline}. Marque 1 para atender la llamada.",
     "volunteer_no_input": "No se marcó ninguna tecla; la llamada pasará a otra persona. Adiós.",
     "volunteer_taken": "Gracias. Otra persona voluntaria ya atendió esta llamada. Adiós.",

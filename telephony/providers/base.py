@@ -69,6 +69,9 @@ class ProviderEvent:
     message_status: str = ""
     body: str = ""
     direction: str = ""
+    # How a caller left a hold: bridged, hangup, left, moved (REST), error; "notification" for
+    # a provider's hold event that needs no answer (Plivo conference enter/exit).
+    hold_result: str = ""
     raw: Any = field(default=None, repr=False, compare=False)
 
     def __repr__(self) -> str:  # numbers and SMS text stay out of logs and tracebacks
@@ -141,7 +144,9 @@ class Provider:
     ) -> str:
         raise NotImplementedError
 
-    def end_leg(self, call_id: str) -> None:
+    def end_leg(self, call_id: str, *, request_id: str = "") -> None:
+        """Cancel a ringing leg or hang up an answered one. ``call_id`` is the id the leg's
+        webhooks carry, ``request_id`` what start_leg returned (they differ on Plivo)."""
         raise NotImplementedError
 
     def transfer(self, call_id: str, url: str) -> None:

@@ -121,6 +121,7 @@ class PlivoProvider(Provider):
             message_status=data.get("Status", ""),
             body=data.get("Text", ""),
             direction="outbound" if direction.startswith("outbound") else direction,
+            hold_result="notification" if data.get("ConferenceAction") else "",
             raw=data,
         )
 
@@ -174,9 +175,6 @@ class PlivoProvider(Provider):
                         callback_method="POST",
                     )
                 )
-            case ins.Leave():
-                # Plivo has no <Leave>: the flow moves a held caller on with a REST transfer.
-                pass
             case ins.Bridge():
                 options = {}
                 if instruction.action_url:
@@ -192,6 +190,8 @@ class PlivoProvider(Provider):
                         instruction.room,
                         start_conference_on_enter=True,
                         end_conference_on_exit=True,
+                        # A volunteer who arrives after the caller left must not sit in silence.
+                        stay_alone=False,
                         enter_sound="",
                         exit_sound="",
                         **options,
@@ -249,8 +249,9 @@ class PlivoProvider(Provider):
     def start_leg(self, *, to, from_, answer_url, status_url, ring_timeout_seconds, machine_detection=True):
         options = {}
         if machine_detection:
-            # "true" reports Machine=true/false to machine_detection_url; the flow decides.
-            options.update(machine_detection="true", machine_detection_url=status_url)
+            # "true" without a machine_detection_url: detection is synchronous, so the answer URL
+            # itself carries Machine=true/false and a voicemail box is never offered the call.
+            options.update(machine_detection="true")
         response = self._call(
             "start_leg",
             lambda: self.client().calls.create(
@@ -268,12 +269,14 @@ class PlivoProvider(Provider):
         )
         return response.request_uuid
 
-    def end_leg(self, call_id: str) -> None:
-        """Hang up a live call, or cancel one still ringing (start_leg returns a request id)."""
+    def end_leg(self, call_id: str, *, request_id: str = "") -> None:
+        """Hang up an answered call (by CallUUID), or cancel one still ringing (by the
+        request_uuid that start_leg returned); Plivo answers 404 to the wrong one."""
         client = self.client()
-        for attempt in (client.calls.delete, client.calls.cancel):
+        attempts = [(client.calls.delete, call_id), (client.calls.cancel, request_id or call_id)]
+        for method, identifier in attempts:
             try:
-                self._call("end_leg", lambda attempt=attempt: attempt(call_id))
+                self._call("end_leg", lambda method=method, identifier=identifier: method(identifier))
                 return
             except ProviderError as exc:
                 if exc.status != 404:

@@ -30,6 +30,18 @@ ANSWERED_BY = {
     "machine_end_silence": "machine",
     "machine_end_other": "machine",
 }
+# <Enqueue> action QueueResult -> neutral hold_result.
+QUEUE_RESULTS = {
+    "bridged": "bridged",
+    "bridging-in-process": "bridged",
+    "hangup": "hangup",
+    "leave": "left",
+    "redirected": "moved",
+    "redirected-from-bridged": "moved",
+    "queue-full": "error",
+    "system-error": "error",
+    "error": "error",
+}
 # Statuses after which a call can no longer be cancelled or hung up.
 FINAL_STATUSES = {"completed", "canceled", "busy", "failed", "no-answer"}
 # "Call is not in-progress" / not found: the leg already ended, which is what end_leg wants.
@@ -91,6 +103,7 @@ class TwilioProvider(Provider):
             message_status=data.get("MessageStatus", "") or data.get("SmsStatus", ""),
             body=data.get("Body", ""),
             direction="outbound" if direction.startswith("outbound") else direction,
+            hold_result=QUEUE_RESULTS.get(data.get("QueueResult", ""), ""),
             raw=data,
         )
 
@@ -135,8 +148,6 @@ class TwilioProvider(Provider):
                     action=instruction.action_url,
                     method="POST",
                 )
-            case ins.Leave():
-                response.leave()
             case ins.Bridge():
                 options = {}
                 if instruction.action_url:
@@ -215,8 +226,8 @@ class TwilioProvider(Provider):
         )
         return call.sid
 
-    def end_leg(self, call_id: str) -> None:
-        """Cancel a leg that is still ringing, or hang up one that was answered.
+    def end_leg(self, call_id: str, *, request_id: str = "") -> None:
+        """Cancel a leg that is still ringing, or hang up one that was answered (one CallSid).
 
         Twilio ignores status=canceled on an answered call, so a leg still live after the cancel
         is completed. A leg that already ended counts as done.

@@ -49,7 +49,6 @@ TWILIO_CASES = [
         ins.Hold("call-7", wait_url=f"{A}/wait/7", action_url=f"{A}/left/7"),
         f'<Enqueue action="{A}/left/7" method="POST" waitUrl="{A}/wait/7" waitUrlMethod="POST">call-7</Enqueue>',
     ),
-    (ins.Leave(), "<Leave />"),
     (ins.Bridge("call-7"), "<Dial><Queue>call-7</Queue></Dial>"),
     (
         ins.Bridge("call-7", action_url=f"{A}/bridged/7", record=True, recording_url=f"{A}/rec/7"),
@@ -88,16 +87,15 @@ PLIVO_CASES = [
         '<Conference enterSound="" exitSound="" startConferenceOnEnter="false" endConferenceOnExit="true" '
         f'stayAlone="true" waitSound="{A}/wait/7" callbackUrl="{A}/left/7" callbackMethod="POST">call-7</Conference>',
     ),
-    (ins.Leave(), ""),
     (
         ins.Bridge("call-7", action_url=f"{A}/bridged/7"),
         '<Conference enterSound="" exitSound="" startConferenceOnEnter="true" endConferenceOnExit="true" '
-        f'callbackUrl="{A}/bridged/7" callbackMethod="POST">call-7</Conference>',
+        f'stayAlone="false" callbackUrl="{A}/bridged/7" callbackMethod="POST">call-7</Conference>',
     ),
     (
         ins.Bridge("call-7", action_url=f"{A}/bridged/7", record=True, recording_url=f"{A}/rec/7"),
         '<Conference enterSound="" exitSound="" startConferenceOnEnter="true" endConferenceOnExit="true" '
-        f'record="true" recordFileFormat="mp3" action="{A}/rec/7" method="POST" callbackUrl="{A}/bridged/7" '
+        f'stayAlone="false" record="true" recordFileFormat="mp3" action="{A}/rec/7" method="POST" callbackUrl="{A}/bridged/7" '
         'callbackMethod="POST" redirect="false">call-7</Conference>',
     ),
     (

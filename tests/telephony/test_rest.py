@@ -314,8 +314,8 @@ def test_plivo_start_leg_sends_what_the_flow_asked(carrier, plivo):
     assert body["ring_url"] == "https://hotline.example.org/telephony/leg/6/status"
     assert body["ring_timeout"] == 25
     assert body["machine_detection"] == "true"
-    assert body["machine_detection_url"] == "https://hotline.example.org/telephony/leg/6/status"
-    assert carrier.phone(VOLUNTEER).wait_ringing().sid == request_uuid
+    assert "machine_detection_url" not in body  # synchronous: Machine= comes with the answer URL
+    assert carrier.phone(VOLUNTEER).wait_ringing().request_uuid == request_uuid
 
 
 @pytest.mark.parametrize(
@@ -377,15 +377,16 @@ def test_plivo_answered_leg_transfer_and_hangup(live_carrier, plivo, live_server
     )
     leg = live_carrier.phone(VOLUNTEER).answer()
     leg.wait_for_gather()
-    plivo.transfer(request_uuid, f"{live_server.url}/answer/plivo?again=1")
-    body = last(live_carrier, "POST", f"/Call/{request_uuid}/").json
+    assert leg.sid != request_uuid  # the CallUUID the webhooks carry is not the request id
+    plivo.transfer(leg.sid, f"{live_server.url}/answer/plivo?again=1")
+    body = last(live_carrier, "POST", f"/Call/{leg.sid}/").json
     assert body["legs"] == "aleg" and body["aleg_url"] == f"{live_server.url}/answer/plivo?again=1"
     assert body["aleg_method"] == "POST"
     live_carrier.wait_for_webhook(path="/answer/plivo?again=1")
-    plivo.end_leg(request_uuid)
-    assert last(live_carrier, "DELETE", f"/Call/{request_uuid}/").status == 204
+    plivo.end_leg(leg.sid, request_id=request_uuid)
+    assert last(live_carrier, "DELETE", f"/Call/{leg.sid}/").status == 204
     leg.wait_for_state("completed")
-    plivo.end_leg(request_uuid)  # already over: quiet
+    plivo.end_leg(leg.sid, request_id=request_uuid)  # already over: quiet
 
 
 def test_plivo_send_sms(carrier, plivo):

@@ -109,7 +109,7 @@ def test_conference_hold_bridge_and_volunteer_hangup(app_carrier):
 
     resp = _start_leg(app_carrier, machine_detection="true")
     leg = app_carrier.phone(VOLUNTEER).answer()
-    assert leg.sid == resp.request_uuid
+    assert leg.request_uuid == resp.request_uuid and leg.sid != resp.request_uuid
     leg.press("1")
     leg.wait_for_state("bridged")
     call.wait_for_state("bridged")

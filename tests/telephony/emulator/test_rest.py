@@ -162,7 +162,7 @@ def test_plivo_call_create_hangup_and_cancel(carrier):
     with pytest.raises(plivo.exceptions.ResourceNotFoundError):
         client.calls.delete(resp.request_uuid)
     client.calls.cancel(resp.request_uuid)
-    assert carrier.call(resp.request_uuid).wait_for_state("canceled").state == "canceled"
+    assert carrier.call_by_request(resp.request_uuid).wait_for_state("canceled").state == "canceled"
     assert carrier.requests[-1].method == "DELETE"
     assert carrier.requests[-1].path == f"/v1/Account/{PLIVO_ID}/Request/{resp.request_uuid}/"
 

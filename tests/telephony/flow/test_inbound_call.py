@@ -226,7 +226,10 @@ def test_caller_hanging_up_while_phones_ring_is_missed_and_cancels_legs(hotline)
         )
 
 
-def test_answering_machine_never_takes_the_call(hotline):
+@pytest.mark.parametrize("press_to_accept", [True, False])
+def test_answering_machine_never_takes_the_call(hotline, press_to_accept):
+    # Without "press 1", machine detection alone must keep a voicemail box from winning.
+    hotline.flow(require_press_to_accept=press_to_accept)
     machine_owner, human = hotline.volunteer("ana"), hotline.volunteer("ben")
     caller = hotline.dial()
     caller.wait_for_state("queued", timeout=10)
@@ -241,7 +244,9 @@ def test_answering_machine_never_takes_the_call(hotline):
     )
     assert hotline.call_row().state == CallState.RINGING
 
-    human_phone.answer().press("1")
+    human_leg = human_phone.answer()
+    if press_to_accept:
+        human_leg.press("1")
     caller.wait_for_state("bridged", timeout=10)
     assert hotline.call_row().answered_by == human
 
@@ -324,3 +329,56 @@ def test_answered_call_is_recorded_when_recording_is_on(hotline):
     call = wait_until(lambda: (c := hotline.call_row()).recording_url and c, what="recording saved")
     assert call.recording_url.startswith("http")
     assert CallEvent.objects.filter(call=call, name="recording.saved").exists()
+
+
+def test_a_failed_leg_start_is_retried_by_the_worker(hotline):
+    hotline.carrier.fail_next("POST", r"/(Calls\.json|Call/)$", 503, times=1)
+    ana = hotline.volunteer("ana")
+    caller = hotline.dial()
+    caller.wait_for_state("queued", timeout=10)
+
+    hotline.phone(ana).wait_ringing(timeout=15)
+    statuses = wait_until(
+        lambda: (found := [r.status for r in leg_requests(hotline)]) and found[-1] == 201 and found,
+        what="the retried leg accepted",
+    )
+    assert statuses == [503, 201]
+    wait_until(
+        lambda: CallLeg.objects.get().state in (LegState.REQUESTED, LegState.RINGING), what="leg placed"
+    )
+
+
+def test_a_failed_move_to_voicemail_is_retried(hotline):
+    hotline.flow(queue_timeout_seconds=30, ring_timeout_seconds=120)
+    hotline.volunteer("ana")
+    caller = hotline.dial()
+    caller.wait_for_state("queued", timeout=10)
+    wait_until(lambda: CallLeg.objects.filter(state=LegState.RINGING).exists(), what="ringing")
+    hotline.carrier.fail_next("POST", r"/Calls/CA[0-9a-f]+\.json$|/Call/[0-9a-f-]+/$", 503, times=1)
+
+    from telephony.call_models import Call
+
+    Call.objects.update(queued_at=F("queued_at") - dt.timedelta(seconds=31))
+    caller.advance_hold(31)
+    caller.wait_for_record(timeout=15)
+
+    call = hotline.call_row()
+    assert call.state == CallState.VOICEMAIL
+    assert CallEvent.objects.filter(call=call, name="voicemail.transfer_failed").count() == 1
+
+
+def test_hangup_reported_before_the_recording_still_keeps_the_voicemail(hotline, live_server, settings):
+    from .test_status_callbacks import post_status, status_fields
+
+    caller = hotline.dial()
+    caller.wait_for_record()
+    call = hotline.call_row()
+    assert call.state == CallState.VOICEMAIL
+    # The carrier's hang-up arrives first...
+    post_status(hotline, live_server, settings, status_fields(hotline, caller.sid, "completed", 20))
+    assert hotline.call_row().state == CallState.MISSED
+    # ...then the recording of what the caller said before hanging up.
+    caller.record(9)
+    call = wait_until(lambda: (c := hotline.call_row()).voicemail_url and c, what="voicemail saved")
+    assert call.state == CallState.VOICEMAIL
+    assert call.voicemail_duration_seconds == 9
