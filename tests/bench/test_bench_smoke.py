@@ -1,0 +1,76 @@
+"""The load harness (bench/) runs end to end in --quick mode, so it cannot rot unnoticed.
+
+It runs as `make bench` does, in its own process with its own server, worker and database
+(named after DATABASE_URL's, plus "_bench_smoke"). Nothing here asserts on timings.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _smoke_database_url() -> str:
+    parts = urlsplit(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/llamenos"))
+    name = parts.path.lstrip("/") or "llamenos"
+    return urlunsplit(parts._replace(path=f"/{name}_bench_smoke"))
+
+
+@pytest.mark.timeout(150)
+def test_quick_run_measures_every_row(tmp_path):
+    results_path = tmp_path / "bench.json"
+    env = {
+        **os.environ,
+        "BENCH_DATABASE_URL": _smoke_database_url(),
+        "BENCH_REDIS_URL": settings.REDIS_URL,
+    }
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    run = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--json", str(results_path)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=140,
+    )
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+
+    results = json.loads(results_path.read_text())["results"]
+    rows = {(r["name"], r["provider"], r["concurrency"] or r["volunteers"]) for r in results}
+    for provider in ("twilio", "plivo"):
+        for concurrency in (1, 5):
+            assert ("incoming answer", provider, concurrency) in rows
+        for volunteers in (1, 10, 50):
+            assert ("first leg requested", provider, volunteers) in rows
+            assert ("all legs requested", provider, volunteers) in rows
+    assert ("fixed TwiML baseline", "twilio", 5) in rows
+    for result in results:
+        assert result["errors"] == 0, result
+        assert result["count"] >= 1, result
+    # The fan-out target is printed next to its row, met or not (the answer-time one needs 20 callers).
+    assert "max < 500 ms" in run.stdout
+    assert "peak" in run.stdout and "connections" in run.stdout
+
+
+def test_harness_refuses_a_database_without_bench_in_its_name(tmp_path):
+    env = {**os.environ, "BENCH_DATABASE_URL": "postgres://postgres@127.0.0.1:5432/llamenos_real"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    run = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode != 0
+    assert "refusing to use database 'llamenos_real'" in run.stderr
