@@ -194,6 +194,9 @@ def rest_handle(
         )
     except RestError as exc:
         return _reply(record, exc.status, error_body(provider, exc.status, exc.message, exc.code))
+    if isinstance(result, RestResponse):  # media (recordings), not JSON
+        record.status = status
+        return result
     return _reply(record, status, result)
 
 
@@ -449,6 +452,24 @@ def plivo_call_transfer(carrier, account, params, uuid):
         raise RestError(400, "aleg_url is required when legs is aleg")
     call.rest_redirect(url, params.get("aleg_method") or "POST")
     return 202, {"api_id": plivo_uuid(), "message": "call transferred"}
+
+
+def _recording_media(extension: str | None) -> RestResponse:
+    """Recordings are not kept; any recording plays a second of the emulator's own tone."""
+    from .media import recording_wav
+
+    # An MP3 is asked for by name; the emulator has no encoder, so it says what it sends.
+    return RestResponse(status=200, body=recording_wav(), content_type="audio/wav")
+
+
+@_route(TWILIO, "GET", TW + r"/Recordings/(?P<recording>RE[0-9a-f]{32})(?:\.(?P<extension>wav|mp3))?")
+def twilio_recording_media(carrier, account, params, recording, extension=None):
+    return 200, _recording_media(extension)
+
+
+@_route(PLIVO, "GET", PL + r"/Recording/(?P<recording>[0-9a-f-]+)\.(?P<extension>mp3|wav)")
+def plivo_recording_media(carrier, account, params, recording, extension):
+    return 200, _recording_media(extension)
 
 
 @_route(PLIVO, "POST", PL + r"/Message/")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from llamenos.access import admin_required
+from llamenos.audit import audit_record
 from llamenos.selectors import hotline_settings_get
 
 from .. import prompts
@@ -20,6 +22,7 @@ from ..flow_settings import (
     prompt_recording_delete,
     prompt_recording_save,
 )
+from ..providers import ProviderError, provider_for
 from .forms import BanForm, BanImportForm, CallFlowSettingsForm, CallHistoryFilterForm, PromptRecordingForm
 
 PAGE_SIZE = 50
@@ -50,6 +53,33 @@ def call_detail(request, call_id: int):
             "legs": call.legs.select_related("volunteer__user"),
         },
     )
+
+
+RECORDING_FIELDS = {"voicemail": "voicemail_url", "call": "recording_url"}
+
+
+@admin_required
+def call_recording(request, call_id: int, kind: str):
+    """Play a voicemail or call recording through the app, fetched with the account's credentials,
+    so the provider can keep media behind HTTP auth and every listen is audited."""
+    call = get_object_or_404(Call.objects.select_related("provider_account"), pk=call_id)
+    url = getattr(call, RECORDING_FIELDS.get(kind, ""), "") if kind in RECORDING_FIELDS else ""
+    if not url or call.provider_account is None:
+        raise Http404("No such recording.")
+    try:
+        media = provider_for(call.provider_account).recording_fetch(url)
+    except ProviderError as error:
+        return render(
+            request, "callflow/recording_error.html", {"call": call, "message": error.message}, status=502
+        )
+    audit_record(
+        event="call.recording_played", actor=request.user, target=f"call {call.pk}", details={"kind": kind}
+    )
+    response = StreamingHttpResponse(
+        media.iter_content(chunk_size=64 * 1024), content_type=media.headers.get("Content-Type", "audio/mpeg")
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @admin_required

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -157,6 +158,43 @@ class Provider:
 
     def check_credentials(self) -> str:
         raise NotImplementedError
+
+    # Hosts a recording URL of this provider may point at, and the setting that sends API
+    # traffic elsewhere (the emulator, a proxy): recordings are fetched the same way.
+    media_hosts: ClassVar[tuple[str, ...]] = ()
+    api_base_setting: ClassVar[str] = ""
+
+    def recording_fetch(self, url: str):
+        """Stream a recording with this account's credentials (a requests.Response).
+
+        Only the provider's own media hosts are fetched, so a stored URL cannot be turned into
+        a request to anywhere else.
+        """
+        import requests
+
+        from .errors import network_error, rewrite_base
+
+        parts = urlsplit(url)
+        if parts.scheme != "https" or parts.hostname not in self.media_hosts:
+            raise ProviderError("That is not a recording URL of this provider.", permanent=True)
+        target = rewrite_base(url, getattr(settings, self.api_base_setting, ""))
+        try:
+            response = requests.get(
+                target,
+                auth=(self.account.account_id, self.account.auth_token),
+                timeout=settings.PROVIDER_HTTP_TIMEOUT,
+                stream=True,
+            )
+        except requests.RequestException as exc:
+            raise network_error(self.label, exc) from exc
+        if response.status_code >= 400:
+            response.close()
+            raise ProviderError(
+                f"The provider answered {response.status_code} for the recording.",
+                permanent=response.status_code < 500 and response.status_code != 429,
+                status=response.status_code,
+            )
+        return response
 
     def softphone_token(self, identity: str) -> str:
         raise NotImplementedError

@@ -73,6 +73,8 @@ class BaseUrlPlivoClient(plivo.RestClient):
 class PlivoProvider(Provider):
     name = "plivo"
     label = "Plivo"
+    media_hosts = ("media.plivo.com",)
+    api_base_setting = "PLIVO_API_BASE_URL"
     signature_header = "X-Plivo-Signature-V3"
     nonce_header = "X-Plivo-Signature-V3-Nonce"
     call_id_field = "CallUUID"

@@ -66,6 +66,8 @@ class BaseUrlHttpClient(TwilioHttpClient):
 class TwilioProvider(Provider):
     name = "twilio"
     label = "Twilio"
+    media_hosts = ("api.twilio.com",)
+    api_base_setting = "TWILIO_API_BASE_URL"
     signature_header = "X-Twilio-Signature"
     call_id_field = "CallSid"
     account_id_field = "AccountSid"

@@ -160,7 +160,8 @@ def test_call_detail_shows_timeline_and_voicemail_player(admin_client):
 
     page = admin_client.get(reverse("call_detail", args=[call.pk])).content.decode()
     assert "call.to_voicemail" in page
-    assert '<audio controls preload="none" src="https://api.twilio.com/recordings/RE1">' in page
+    assert f'<audio controls preload="none" src="/calls/{call.pk}/recording/voicemail">' in page
+    assert "api.twilio.com" not in page  # the provider's media URL stays server-side
     assert admin_client.get(reverse("call_detail", args=[999999])).status_code == 404
 
 
@@ -273,3 +274,17 @@ def test_hold_music_is_served_as_wav(client):
     assert response.status_code == 200
     assert response["Content-Type"] == "audio/wav"
     assert response.content[:4] == b"RIFF" and response.content[8:12] == b"WAVE"
+
+
+def test_recording_proxy_refuses_foreign_hosts_and_unknown_kinds(admin_client, twilio_account):
+    call = make_call(5, state=CallState.VOICEMAIL)
+    Call.objects.filter(pk=call.pk).update(
+        provider_account=twilio_account,
+        voicemail_url="https://attacker.example/steal",
+        voicemail_duration_seconds=3,
+    )
+    response = admin_client.get(reverse("call_recording", args=[call.pk, "voicemail"]))
+    assert response.status_code == 502
+    assert "not a recording URL of this provider" in response.content.decode()
+    assert admin_client.get(reverse("call_recording", args=[call.pk, "call"])).status_code == 404
+    assert admin_client.get(reverse("call_recording", args=[call.pk, "secrets"])).status_code == 404

@@ -171,6 +171,24 @@ def test_nobody_at_all_goes_straight_to_voicemail(hotline):
     assert leg_requests(hotline) == []
 
 
+def test_admin_listens_to_a_voicemail_through_the_app(hotline, admin_client):
+    caller = hotline.dial()
+    caller.wait_for_record()
+    caller.record(5)
+    call = wait_until(lambda: (c := hotline.call_row()).voicemail_url and c, what="voicemail saved")
+
+    response = admin_client.get(f"/calls/{call.pk}/recording/voicemail")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "audio/wav"
+    assert b"".join(response.streaming_content)[:4] == b"RIFF"
+    fetch = next(r for r in hotline.carrier.requests if r.method == "GET" and "Recording" in r.path)
+    assert fetch.auth_ok  # fetched with the account's credentials, not left public
+    from llamenos.models import AuditEvent
+
+    assert AuditEvent.objects.filter(event="call.recording_played", actor_label="ada").exists()
+
+
 def test_empty_voicemail_is_discarded(hotline):
     caller = hotline.dial()
     caller.wait_for_record()
