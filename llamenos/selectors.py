@@ -3,11 +3,11 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from .models import AuditEvent, HotlineSettings
+from .singletons import singleton_get
 
 
 def hotline_settings_get() -> HotlineSettings:
-    settings_row, _ = HotlineSettings.objects.get_or_create(pk=1)
-    return settings_row
+    return singleton_get(HotlineSettings)
 
 
 def audit_events_list(*, actor: str = "", event: str = "") -> QuerySet[AuditEvent]:

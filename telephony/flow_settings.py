@@ -9,12 +9,13 @@ from django.db.models import QuerySet
 
 from llamenos.audit import audit_record
 from llamenos.models import User
+from llamenos.singletons import singleton_get
 
 from .call_models import Call, CallFlowSettings, PromptRecording
 
 
 def call_flow_settings_get() -> CallFlowSettings:
-    return CallFlowSettings.objects.get_or_create(pk=1)[0]
+    return singleton_get(CallFlowSettings)
 
 
 @transaction.atomic

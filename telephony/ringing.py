@@ -11,7 +11,6 @@ import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 
-from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from volunteers.models import CallPreference, Volunteer
@@ -49,67 +48,83 @@ def anyone_to_ring() -> bool:
     return bool(volunteers_to_ring(at=timezone.now()))
 
 
-def _in_thread(function: Callable, item) -> ProviderError | None:
-    """Run ``function(item)`` in a pool thread with its own database connection, closed after.
-
-    A retryable ProviderError is returned, not raised, so one slow leg never stops the others.
-    """
-    try:
-        function(item)
-        return None
-    except ProviderError as error:
-        if error.permanent:
-            raise
-        return error
-    finally:
-        connection.close()
-
-
 def fan_out(function: Callable, items: list) -> dict:
-    """Call ``function`` for every item at once; {item: retryable error} for those that failed."""
+    """Call ``function(item)`` for every item at once, in threads that touch no database.
+
+    Returns {item: result or ProviderError}; a retryable error on one item never stops the others.
+    """
     if not items:
         return {}
-    close_old_connections()
+
+    def attempt(item):
+        try:
+            return function(item)
+        except ProviderError as error:
+            return error
+
     with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_LEGS, len(items))) as pool:
-        results = list(pool.map(lambda item: _in_thread(function, item), items))
-    return {item: error for item, error in zip(items, results, strict=True) if error is not None}
+        return dict(zip(items, pool.map(attempt, items), strict=True))
 
 
 def _still_waiting(call: Call) -> bool:
     return Call.objects.filter(pk=call.pk, state__in=WAITING_STATES).exists()
 
 
+def _leg_request(provider, leg: CallLeg, ring_timeout_seconds: int) -> Callable[[], str]:
+    """The REST call that places ``leg``, prepared here so the thread that runs it needs no ORM."""
+    arguments = {
+        "to": str(leg.volunteer.phone),
+        "from_": str(leg.call.provider_account.hotline_number),
+        "answer_url": step_url("leg_answer", leg_id=leg.pk),
+        "status_url": step_url("leg_status", leg_id=leg.pk),
+        "ring_timeout_seconds": ring_timeout_seconds,
+        "machine_detection": True,
+    }
+    return lambda: provider.start_leg(**arguments)
+
+
+def _legs_placed(call: Call, outcomes: dict[CallLeg, str | ProviderError]) -> list[int]:
+    """Store what the carrier answered for each leg; returns the legs to retry."""
+    now, retry = timezone.now(), []
+    for leg, outcome in outcomes.items():
+        if isinstance(outcome, ProviderError):
+            if outcome.permanent:
+                leg_set_state(leg=leg, state=LegState.FAILED, error=outcome.message[:200], ended_at=now)
+            else:
+                logger.warning("leg %s: retryable provider error: %s", leg.pk, outcome.message)
+                retry.append(leg.pk)
+            continue
+        CallLeg.objects.filter(pk=leg.pk).update(provider_request_id=outcome, requested_at=now)
+        # The leg's first webhook may already have stored its own call id (Plivo's CallUUID).
+        CallLeg.objects.filter(pk=leg.pk, provider_call_id="").update(provider_call_id=outcome)
+        leg.refresh_from_db(fields=["provider_call_id", "provider_request_id", "requested_at"])
+        leg_set_state(leg=leg, state=LegState.REQUESTED)
+    # The call may have been answered or abandoned while the legs were being placed.
+    placed = [leg for leg, outcome in outcomes.items() if not isinstance(outcome, ProviderError)]
+    if placed and not _still_waiting(call):
+        legs_cancel(call=call, legs=placed)
+    return retry
+
+
+def legs_start(*, call: Call, legs: list[CallLeg], ring_timeout_seconds: int) -> list[int]:
+    """Place ``legs`` all at once; returns the ids of legs whose start may be retried."""
+    legs = [leg for leg in legs if leg.state == LegState.PENDING and not leg.provider_request_id]
+    if not legs:
+        return []
+    if not _still_waiting(call):
+        for leg in legs:
+            leg_set_state(leg=leg, state=LegState.CANCELED, ended_at=timezone.now())
+        return []
+    provider = provider_for(call.provider_account)
+    requests = {leg: _leg_request(provider, leg, ring_timeout_seconds) for leg in legs}
+    return _legs_placed(call, fan_out(lambda leg: requests[leg](), legs))
+
+
 def leg_start(*, leg_id: int, ring_timeout_seconds: int) -> None:
     """Place one leg (idempotent). Raises ProviderError when a retry may help."""
     leg = CallLeg.objects.select_related("call__provider_account", "volunteer").get(pk=leg_id)
-    if leg.state != LegState.PENDING or leg.provider_request_id:
-        return
-    call = leg.call
-    if not _still_waiting(call):
-        leg_set_state(leg=leg, state=LegState.CANCELED, ended_at=timezone.now())
-        return
-    try:
-        request_id = provider_for(call.provider_account).start_leg(
-            to=str(leg.volunteer.phone),
-            from_=str(call.provider_account.hotline_number),
-            answer_url=step_url("leg_answer", leg_id=leg.pk),
-            status_url=step_url("leg_status", leg_id=leg.pk),
-            ring_timeout_seconds=ring_timeout_seconds,
-            machine_detection=True,
-        )
-    except ProviderError as error:
-        if not error.permanent:
-            raise
-        leg_set_state(leg=leg, state=LegState.FAILED, error=error.message[:200], ended_at=timezone.now())
-        return
-    CallLeg.objects.filter(pk=leg.pk).update(provider_request_id=request_id, requested_at=timezone.now())
-    # The leg's first webhook may already have stored its own call id (Plivo's CallUUID).
-    CallLeg.objects.filter(pk=leg.pk, provider_call_id="").update(provider_call_id=request_id)
-    leg.refresh_from_db(fields=["provider_call_id", "provider_request_id", "requested_at"])
-    leg_set_state(leg=leg, state=LegState.REQUESTED)
-    # The call may have been answered or abandoned while this leg was being placed.
-    if not _still_waiting(call):
-        legs_cancel(call=call, legs=[leg])
+    if legs_start(call=leg.call, legs=[leg], ring_timeout_seconds=ring_timeout_seconds):
+        raise ProviderError("the provider could not place the leg yet", permanent=False)
 
 
 def ring_volunteers(*, call: Call, ring_timeout_seconds: int) -> tuple[list[CallLeg], list[int]]:
@@ -118,36 +133,17 @@ def ring_volunteers(*, call: Call, ring_timeout_seconds: int) -> tuple[list[Call
     Returns the call's legs and the ids of legs whose start failed in a retryable way.
     """
     volunteers = volunteers_to_ring(at=timezone.now())
-    legs = [
-        CallLeg.objects.get_or_create(call=call, volunteer=volunteer)[0]
-        for volunteer in phone_volunteers(volunteers)
-    ]
+    CallLeg.objects.bulk_create(
+        [CallLeg(call=call, volunteer=volunteer) for volunteer in phone_volunteers(volunteers)],
+        ignore_conflicts=True,  # a redelivered task keeps the legs it already made
+    )
+    legs = list(CallLeg.objects.filter(call=call).select_related("volunteer", "call__provider_account"))
     call_transition(
         call=call, to_state=CallState.RINGING, event="call.ringing", volunteer_count=len(volunteers)
     )
     for volunteer in browser_volunteers(volunteers):
         event_send(group=volunteer_group(volunteer.user_id), event_type="call.ringing", call=call.pk)
-    pending = [leg.pk for leg in legs if leg.state == LegState.PENDING and not leg.provider_request_id]
-    failed = fan_out(
-        lambda leg_id: leg_start(leg_id=leg_id, ring_timeout_seconds=ring_timeout_seconds), pending
-    )
-    for leg_id, error in failed.items():
-        logger.warning("leg %s: retryable provider error: %s", leg_id, error.message)
-    return legs, list(failed)
-
-
-def _end_leg(leg_id: int) -> None:
-    leg = CallLeg.objects.select_related("call__provider_account").get(pk=leg_id)
-    try:
-        provider_for(leg.call.provider_account).end_leg(
-            leg.provider_call_id, request_id=leg.provider_request_id
-        )
-    except ProviderError as error:
-        call_event_record(call=leg.call, leg=leg, name="leg.cancel_failed", error=error.message[:200])
-        if not error.permanent:
-            raise
-        return  # wrong credentials or a refused request: retrying cannot help, the row says why
-    leg_set_state(leg=leg, state=LegState.CANCELED, ended_at=timezone.now())
+    return legs, legs_start(call=call, legs=legs, ring_timeout_seconds=ring_timeout_seconds)
 
 
 def legs_cancel(*, call: Call, legs: Iterable[CallLeg] | None = None, keep_leg_id: int | None = None) -> int:
@@ -158,11 +154,26 @@ def legs_cancel(*, call: Call, legs: Iterable[CallLeg] | None = None, keep_leg_i
     if legs is None:
         legs = CallLeg.objects.filter(call=call, state__in=LEG_LIVE_STATES).exclude(pk=keep_leg_id)
     legs = list(legs)
+    now = timezone.now()
     for leg in legs:
         if not leg.provider_call_id:
-            # Not placed yet: leg_start sees the call is no longer waiting and gives up.
-            leg_set_state(leg=leg, state=LegState.CANCELED, ended_at=timezone.now())
-    failed = fan_out(_end_leg, [leg.pk for leg in legs if leg.provider_call_id])
-    if failed:
-        raise next(iter(failed.values()))
+            # Not placed yet: legs_start sees the call is no longer waiting and gives up.
+            leg_set_state(leg=leg, state=LegState.CANCELED, ended_at=now)
+    placed = [leg for leg in legs if leg.provider_call_id]
+    if not placed:
+        return len(legs)
+    provider = provider_for(call.provider_account)
+    outcomes = fan_out(
+        lambda leg: provider.end_leg(leg.provider_call_id, request_id=leg.provider_request_id), placed
+    )
+    retryable = None
+    for leg, outcome in outcomes.items():
+        if isinstance(outcome, ProviderError):
+            # A permanent refusal (credentials) cannot be retried; the row says why.
+            call_event_record(call=call, leg=leg, name="leg.cancel_failed", error=outcome.message[:200])
+            retryable = retryable or (None if outcome.permanent else outcome)
+        else:
+            leg_set_state(leg=leg, state=LegState.CANCELED, ended_at=now)
+    if retryable:
+        raise retryable
     return len(legs)

@@ -102,12 +102,12 @@ def shifts_active_at(*, at: dt.datetime, shifts: Iterable[Shift] | None = None) 
     return [shift for shift in shifts if shift_active_at(shift, at, zone=zone)]
 
 
-def volunteer_busy_ids() -> set[int]:
-    """Ids of volunteers who are on a call right now (they took it and it has not ended)."""
+def volunteer_busy_ids() -> QuerySet:
+    """Ids of volunteers who are on a call right now (they took it and it has not ended), as a
+    subquery, so the selector below stays one query."""
     from telephony.call_models import Call, CallState
 
-    answered = Call.objects.filter(state=CallState.ANSWERED, answered_by__isnull=False)
-    return set(answered.values_list("answered_by_id", flat=True))
+    return Call.objects.filter(state=CallState.ANSWERED, answered_by__isnull=False).values("answered_by_id")
 
 
 def _ringable() -> QuerySet[Volunteer]:

@@ -30,7 +30,9 @@ DEBUG = False
 SECRET_KEY = env_secret("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 DATABASES = {"default": env.db_url_config(env_secret("DATABASE_URL"))}
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+# 0: under ASGI every request runs in a new thread, so persistent connections pile up until
+# PostgreSQL refuses new clients (measured by bench/: 99 connections and lost legs at 60).
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 REDIS_URL = env_secret("REDIS_URL")
 CACHES, CHANNEL_LAYERS = redis_services(REDIS_URL)

@@ -219,6 +219,12 @@ class PlivoProvider(Provider):
 
     # --- REST -----------------------------------------------------------------------------
     def client(self) -> BaseUrlPlivoClient:
+        # One client per bound provider: legs started together share its connection pool.
+        if getattr(self, "_client", None) is None:
+            self._client = self._new_client()
+        return self._client
+
+    def _new_client(self) -> BaseUrlPlivoClient:
         if not self.account.account_id or not self.account.auth_token:
             raise ProviderError("plivo: the account has no Auth ID or Auth Token", permanent=True)
         try:

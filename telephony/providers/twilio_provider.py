@@ -182,6 +182,12 @@ class TwilioProvider(Provider):
 
     # --- REST -----------------------------------------------------------------------------
     def client(self) -> Client:
+        # One client per bound provider: legs started together share its connection pool.
+        if getattr(self, "_client", None) is None:
+            self._client = self._new_client()
+        return self._client
+
+    def _new_client(self) -> Client:
         if not self.account.account_id or not self.account.auth_token:
             raise ProviderError("twilio: the account has no Account SID or Auth Token", permanent=True)
         http_client = BaseUrlHttpClient(

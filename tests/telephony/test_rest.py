@@ -190,6 +190,7 @@ def test_twilio_network_error_and_timeout_are_retryable(carrier, twilio, setting
         twilio.check_credentials()
     assert not caught.value.permanent and "network error" in caught.value.message
     settings.TWILIO_API_BASE_URL = "http://127.0.0.1:9"
+    twilio = type(twilio)(twilio.account)  # clients are kept per instance; settings are read anew
     with pytest.raises(ProviderError) as caught:
         twilio.check_credentials()
     assert not caught.value.permanent
