@@ -18,6 +18,7 @@ from .instructions import Bridge, Gather, Hangup, Hold, Pause, Play, Record, Red
 LANGUAGE_MENU_TIMEOUT_SECONDS = 8
 CAPTCHA_TIMEOUT_SECONDS = 12
 ACCEPT_TIMEOUT_SECONDS = 10
+VOICEMAIL_SILENCE_SECONDS = 10
 
 
 def step_url(name: str, **kwargs: int) -> str:
