@@ -37,15 +37,6 @@ CALL_TRANSITIONS: dict[str, frozenset[str]] = {
     CallState.FAILED: frozenset({CallState.IVR, CallState.QUEUED, CallState.RINGING}),
 }
 WAITING_STATES = frozenset({CallState.QUEUED, CallState.RINGING})
-FINAL_STATES = frozenset(
-    {
-        CallState.COMPLETED,
-        CallState.MISSED,
-        CallState.REJECTED,
-        CallState.RATE_LIMITED,
-        CallState.FAILED,
-    }
-)
 
 
 class Call(models.Model):
@@ -97,10 +88,6 @@ class Call(models.Model):
     def room(self) -> str:
         """Queue (Twilio) or conference (Plivo) name where the caller waits and is bridged."""
         return f"llamenos-call-{self.pk}"
-
-    @property
-    def is_final(self) -> bool:
-        return self.state in FINAL_STATES
 
 
 class LegState(models.TextChoices):

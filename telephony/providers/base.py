@@ -28,9 +28,6 @@ PUBLIC_WEBHOOK_PATHS = {
     "sms_incoming": "/telephony/sms/incoming",
 }
 
-# Neutral call statuses (ProviderEvent.call_status).
-CALL_STATUSES = ("queued", "ringing", "in-progress", "completed", "busy", "no-answer", "failed", "canceled")
-
 
 class ProviderError(Exception):
     """A REST call to the provider failed.
@@ -130,6 +127,19 @@ class Provider:
         return HttpResponse(self.render_xml(script), content_type=f"{self.xml_content_type}; charset=utf-8")
 
     def render_xml(self, script: Script) -> str:
+        document = self.xml_document()
+        for instruction in script.instructions:
+            self._render_one(document, instruction)
+        return self.xml_string(document)
+
+    # Each provider supplies its SDK's response element, serialisation and one verb renderer.
+    def xml_document(self):
+        raise NotImplementedError
+
+    def xml_string(self, document) -> str:
+        raise NotImplementedError
+
+    def _render_one(self, document, instruction) -> None:
         raise NotImplementedError
 
     # --- REST -----------------------------------------------------------------------------

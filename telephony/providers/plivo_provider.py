@@ -127,11 +127,11 @@ class PlivoProvider(Provider):
             raw=data,
         )
 
-    def render_xml(self, script: ins.Script) -> str:
-        response = plivoxml.ResponseElement()
-        for instruction in script.instructions:
-            self._render_one(response, instruction)
-        return response.to_string(pretty=False)
+    def xml_document(self) -> plivoxml.ResponseElement:
+        return plivoxml.ResponseElement()
+
+    def xml_string(self, document: plivoxml.ResponseElement) -> str:
+        return document.to_string(pretty=False)
 
     def _render_prompt(self, parent, prompt) -> None:
         if isinstance(prompt, ins.Say):

@@ -109,11 +109,11 @@ class TwilioProvider(Provider):
             raw=data,
         )
 
-    def render_xml(self, script: ins.Script) -> str:
-        response = VoiceResponse()
-        for instruction in script.instructions:
-            self._render_one(response, instruction)
-        return str(response)
+    def xml_document(self) -> VoiceResponse:
+        return VoiceResponse()
+
+    def xml_string(self, document: VoiceResponse) -> str:
+        return str(document)
 
     def _render_prompt(self, parent, prompt) -> None:
         if isinstance(prompt, ins.Say):
