@@ -26,7 +26,7 @@ from .call_models import (
     CallState,
     LegState,
 )
-from .events import ADMINS_GROUP, event_send, volunteer_group
+from .events import ADMINS_GROUP, event_send, events_send, volunteer_group
 from .models import ProviderAccount
 
 logger = logging.getLogger(__name__)
@@ -47,11 +47,13 @@ def call_event_record(*, call: Call, name: str, leg: CallLeg | None = None, **de
     return CallEvent.objects.create(call=call, leg=leg, name=name, details=details)
 
 
-def call_start(*, account: ProviderAccount, provider_call_id: str, caller_e164: str) -> tuple[Call, bool]:
-    """The Call for this provider call id, created on its first webhook (idempotent)."""
-    existing = Call.objects.filter(provider=account.provider, provider_call_id=provider_call_id).first()
-    if existing:
-        return existing, False
+def call_start(
+    *, account: ProviderAccount, provider_call_id: str, caller_e164: str, language: str = ""
+) -> tuple[Call, bool]:
+    """The Call for this provider call id, created on its first webhook (idempotent).
+
+    The insert comes first: a repeated webhook is rare, so it pays the extra read, not every call.
+    """
     try:
         with transaction.atomic():
             call = Call.objects.create(
@@ -60,9 +62,10 @@ def call_start(*, account: ProviderAccount, provider_call_id: str, caller_e164: 
                 provider_call_id=provider_call_id,
                 caller_hash=number_hash(caller_e164) if caller_e164 else "",
                 caller_last4=number_last4(caller_e164),
+                language=language,
             )
             CallEvent.objects.create(call=call, name="call.started", to_state=CallState.IVR)
-    except IntegrityError:  # the provider retried the webhook while the first was in flight
+    except IntegrityError:  # the provider repeated the webhook (a retry, or one still in flight)
         return Call.objects.get(provider=account.provider, provider_call_id=provider_call_id), False
     return call, True
 
@@ -136,8 +139,7 @@ def call_rung_groups(call: Call) -> list[str]:
 
 
 def call_announce(*, call: Call, event_type: str, **payload) -> None:
-    for group in call_rung_groups(call):
-        event_send(group=group, event_type=event_type, call=call.pk, **payload)
+    events_send(groups=call_rung_groups(call), event_type=event_type, call=call.pk, **payload)
 
 
 def call_finish(*, call: Call, duration_seconds: int | None) -> None:

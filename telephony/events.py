@@ -5,6 +5,8 @@ Payloads are JSON ``{"type": ..., ...}`` and never carry a caller's number.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterable
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -28,7 +30,20 @@ def volunteer_group(user_id: int) -> str:
 
 def event_send(*, group: str, event_type: str, **payload: Any) -> None:
     """Send to a group once the surrounding transaction commits (at once outside one)."""
+    events_send(groups=[group], event_type=event_type, **payload)
+
+
+def events_send(*, groups: Iterable[str], event_type: str, **payload: Any) -> None:
+    """Send one event to several groups after commit, in one trip to the event loop (a webhook
+    announcing a call to five groups used to wait on five)."""
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown live event type {event_type!r}")
     message = {"type": event_type, **payload}
-    transaction.on_commit(lambda: async_to_sync(get_channel_layer().group_send)(group, message))
+    groups = list(dict.fromkeys(groups))
+
+    async def send_all() -> None:
+        layer = get_channel_layer()
+        await asyncio.gather(*(layer.group_send(group, message) for group in groups))
+
+    if groups:
+        transaction.on_commit(async_to_sync(send_all))

@@ -18,7 +18,7 @@ from volunteers.shifts import volunteers_to_ring
 
 from .call_models import LEG_LIVE_STATES, WAITING_STATES, Call, CallLeg, CallState, LegState
 from .calls import call_event_record, call_transition, leg_set_state
-from .events import event_send, volunteer_group
+from .events import events_send, volunteer_group
 from .flow import step_url
 from .providers import ProviderError, provider_for
 
@@ -41,11 +41,6 @@ def browser_volunteers(volunteers: Iterable[Volunteer]) -> list[Volunteer]:
         for volunteer in volunteers
         if volunteer.call_preference in (CallPreference.BROWSER, CallPreference.BOTH)
     ]
-
-
-def anyone_to_ring() -> bool:
-    """A cheap check for the webhook: is there at least one volunteer we could ring now?"""
-    return bool(volunteers_to_ring(at=timezone.now()))
 
 
 def fan_out(function: Callable, items: list) -> dict:
@@ -141,15 +136,21 @@ def ring_volunteers(*, call: Call, ring_timeout_seconds: int) -> tuple[list[Call
     call_transition(
         call=call, to_state=CallState.RINGING, event="call.ringing", volunteer_count=len(volunteers)
     )
-    for volunteer in browser_volunteers(volunteers):
-        event_send(group=volunteer_group(volunteer.user_id), event_type="call.ringing", call=call.pk)
+    events_send(
+        groups=[volunteer_group(volunteer.user_id) for volunteer in browser_volunteers(volunteers)],
+        event_type="call.ringing",
+        call=call.pk,
+    )
     return legs, legs_start(call=call, legs=legs, ring_timeout_seconds=ring_timeout_seconds)
 
 
 def legs_cancel(*, call: Call, legs: Iterable[CallLeg] | None = None, keep_leg_id: int | None = None) -> int:
     """End every live leg of ``call`` (except the winner), concurrently. Returns how many.
 
-    Raises the first retryable ProviderError after trying them all, so the task can retry.
+    After a claim (``keep_leg_id``), a volunteer who already picked up and is hearing the offer
+    is not cut off: the leg is moved to a message saying the call was taken, then hangs up.
+    Ringing legs are cancelled. Raises the first retryable ProviderError after trying them all,
+    so the task can retry.
     """
     if legs is None:
         legs = CallLeg.objects.filter(call=call, state__in=LEG_LIVE_STATES).exclude(pk=keep_leg_id)
@@ -163,15 +164,22 @@ def legs_cancel(*, call: Call, legs: Iterable[CallLeg] | None = None, keep_leg_i
     if not placed:
         return len(legs)
     provider = provider_for(call.provider_account)
-    outcomes = fan_out(
-        lambda leg: provider.end_leg(leg.provider_call_id, request_id=leg.provider_request_id), placed
-    )
+    told = {leg for leg in placed if keep_leg_id is not None and leg.state == LegState.ANSWERED}
+
+    def end(leg: CallLeg) -> None:
+        if leg in told:
+            provider.transfer(leg.provider_call_id, step_url("leg_taken", leg_id=leg.pk))
+        else:
+            provider.end_leg(leg.provider_call_id, request_id=leg.provider_request_id)
+
     retryable = None
-    for leg, outcome in outcomes.items():
+    for leg, outcome in fan_out(end, placed).items():
         if isinstance(outcome, ProviderError):
             # A permanent refusal (credentials) cannot be retried; the row says why.
             call_event_record(call=call, leg=leg, name="leg.cancel_failed", error=outcome.message[:200])
             retryable = retryable or (None if outcome.permanent else outcome)
+        elif leg in told:
+            leg_set_state(leg=leg, state=LegState.TAKEN_ELSEWHERE)  # its own XML hangs up
         else:
             leg_set_state(leg=leg, state=LegState.CANCELED, ended_at=now)
     if retryable:

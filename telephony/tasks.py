@@ -6,6 +6,7 @@ are retried with a short backoff, because a caller is waiting; permanent ones ar
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from celery import current_app, shared_task
@@ -21,6 +22,8 @@ from .ringing import leg_start, legs_cancel, ring_volunteers
 
 logger = logging.getLogger(__name__)
 
+# The wait URL's own check comes first; the backstop only acts if the provider stopped asking.
+QUEUE_TIMEOUT_MARGIN_SECONDS = 15
 PROVIDER_RETRY = {
     "autoretry_for": (ProviderError,),
     "retry_backoff": 1,
@@ -53,7 +56,10 @@ def call_ring(call_id: int) -> None:
     call = Call.objects.select_related("provider_account").filter(pk=call_id).first()
     if call is None or call.state not in WAITING_STATES:
         return  # answered or over; a redelivered task for a ringing call starts only missing legs
-    ring_timeout = call_flow_settings_get().ring_timeout_seconds
+    flow_settings = call_flow_settings_get()
+    if call.state == CallState.QUEUED:  # the first delivery; a redelivery finds it ringing
+        queue_timeout_schedule(call=call, after_seconds=flow_settings.queue_timeout_seconds)
+    ring_timeout = flow_settings.ring_timeout_seconds
     _legs, retry_ids = ring_volunteers(call=call, ring_timeout_seconds=ring_timeout)
     for leg_id in retry_ids:
         leg_start_task.apply_async((leg_id, ring_timeout), countdown=1)
@@ -126,9 +132,16 @@ def call_queue_timeout(call_id: int) -> None:
         call_to_voicemail_task.delay(call_id)
 
 
-def queue_timeout_schedule(*, call_id: int, after_seconds: int) -> None:
+def queue_timeout_schedule(*, call: Call, after_seconds: int) -> None:
+    """The backstop fires ``after_seconds`` (plus a margin) after the caller was queued.
+
+    Scheduled by call_ring, not by the webhook, so the caller's answer waits on one broker
+    publish only.
+    """
     # Eager mode (the local demo) ignores countdowns and would fire at once; there the wait
     # URL's own check is the only timer.
     if current_app.conf.task_always_eager:
         return
-    transaction.on_commit(lambda: call_queue_timeout.apply_async((call_id,), countdown=after_seconds + 15))
+    queued_at = call.queued_at or timezone.now()
+    due = queued_at + dt.timedelta(seconds=after_seconds + QUEUE_TIMEOUT_MARGIN_SECONDS)
+    call_queue_timeout.apply_async((call.pk,), eta=due)

@@ -22,6 +22,7 @@ urlpatterns = [
     path("legs/<int:leg_id>/answer", webhooks.leg_answer, name="flow_leg_answer"),
     path("legs/<int:leg_id>/accept", webhooks.leg_accept, name="flow_leg_accept"),
     path("legs/<int:leg_id>/status", webhooks.leg_status, name="flow_leg_status"),
+    path("legs/<int:leg_id>/taken", webhooks.leg_taken, name="flow_leg_taken"),
     path("legs/<int:leg_id>/bridge-ended", webhooks.leg_bridge_ended, name="flow_leg_bridge_ended"),
     path("hold-music.wav", webhooks.hold_music, name="flow_hold_music"),
     path("prompts/<uuid:public_id>", webhooks.prompt_audio, name="flow_prompt_audio"),

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET
 from llamenos.access import public
 from llamenos.audit import audit_record
 from llamenos.selectors import hotline_settings_get
+from volunteers.shifts import anyone_to_ring
 
 from . import flow
 from .bans import caller_banned
@@ -48,14 +49,12 @@ from .instructions import Script
 from .languages import caller_language, language_menu
 from .providers import Provider
 from .ratelimit import RateLimitUnavailable, caller_rate_allowed
-from .ringing import anyone_to_ring
 from .tasks import (
     call_legs_cancel,
     call_ring,
     call_to_voicemail_task,
     leg_end_task,
     queue_after_commit,
-    queue_timeout_schedule,
     voicemail_if_nobody_left,
 )
 from .verification import verified_webhook
@@ -94,8 +93,9 @@ def leg_step(view):
 
     @wraps(view)
     def inner(request, provider: Provider, leg_id: int):
+        # Not the volunteer: status callbacks need only its id; the views that speak load it.
         leg = (
-            CallLeg.objects.select_related("call", "volunteer")
+            CallLeg.objects.select_related("call")
             .filter(pk=leg_id, call__provider_account=provider.account)
             .first()
         )
@@ -119,24 +119,27 @@ def incoming(request, provider: Provider):
     event = provider.parse(request)
     if not event.call_id:
         return provider.render(flow.unknown_call())
+    settings_row = call_flow_settings()
+    menu = language_menu(settings_row.language_menu)
+    # With no menu to ask from, the caller's language is known now and is stored with the call.
+    known_language = "" if len(menu) > 1 else _language(settings_row, event.from_number, "")
     call, created = call_start(
-        account=provider.account, provider_call_id=event.call_id, caller_e164=event.from_number
+        account=provider.account,
+        provider_call_id=event.call_id,
+        caller_e164=event.from_number,
+        language=known_language,
     )
     if not created and call.state != CallState.IVR:
         return provider.render(_resume(call))
-    settings_row = call_flow_settings()
     if call.caller_hash and caller_banned(caller_hash=call.caller_hash):
         call_transition(call=call, to_state=CallState.REJECTED, event="call.banned")
         return provider.render(flow.banned())
     if created and call.caller_hash and not _rate_allowed(call, settings_row):
         call_transition(call=call, to_state=CallState.RATE_LIMITED, event="call.rate_limited")
         return provider.render(flow.rate_limited(language=_language(settings_row, event.from_number, "")))
-    menu = language_menu(settings_row.language_menu)
     if len(menu) > 1:
         return provider.render(flow.language_menu(call=call, menu=menu))
-    return provider.render(
-        _after_language(call, settings_row, _language(settings_row, event.from_number, ""))
-    )
+    return provider.render(_after_language(call, settings_row, known_language))
 
 
 def _rate_allowed(call: Call, settings_row: CallFlowSettings) -> bool:
@@ -173,8 +176,9 @@ def _resume(call: Call) -> Script:
 
 
 def _after_language(call: Call, settings_row: CallFlowSettings, language: str) -> Script:
-    Call.objects.filter(pk=call.pk).update(language=language)
-    call.language = language
+    if call.language != language:
+        Call.objects.filter(pk=call.pk).update(language=language)
+        call.language = language
     if settings_row.captcha_enabled:
         return _new_captcha(call, settings_row, greet=True)
     return _enter_hold(call, settings_row, greet=True)
@@ -187,7 +191,7 @@ def _new_captcha(call: Call, settings_row: CallFlowSettings, *, greet: bool, ret
 
 
 def _enter_hold(call: Call, settings_row: CallFlowSettings, *, greet: bool) -> Script:
-    if not anyone_to_ring():
+    if not anyone_to_ring(at=timezone.now()):
         call_transition(call=call, to_state=CallState.VOICEMAIL, event="call.nobody_available")
         return flow.voicemail(call=call, flow=settings_row, greet=greet)
     if not call_transition(
@@ -195,7 +199,6 @@ def _enter_hold(call: Call, settings_row: CallFlowSettings, *, greet: bool) -> S
     ):
         return _resume(call)
     queue_after_commit(call_ring, call.pk)
-    queue_timeout_schedule(call_id=call.pk, after_seconds=settings_row.queue_timeout_seconds)
     return flow.hold(call=call, greet=greet)
 
 
@@ -376,6 +379,15 @@ def leg_status(request, provider: Provider, leg: CallLeg, event):
         leg_set_state(leg=leg, state=LEG_END_STATES[event.call_status], ended_at=timezone.now())
         voicemail_if_nobody_left(leg.call)
     return _empty_ok()
+
+
+@leg_step
+def leg_taken(request, provider: Provider, leg: CallLeg, event):
+    """Where a volunteer still deciding is moved once someone else took the call."""
+    if _is_winner(leg):  # never the case (the winner is not moved), but never cut the winner off
+        return provider.render(flow.leg_bridge(leg=leg, call=leg.call, flow=call_flow_settings()))
+    leg_set_state(leg=leg, state=LegState.TAKEN_ELSEWHERE)
+    return provider.render(flow.leg_taken(leg=leg))
 
 
 @leg_step

@@ -10,15 +10,14 @@ from django.http import HttpRequest
 
 from llamenos.audit import audit_record
 from llamenos.models import User
-from telephony.events import ADMINS_GROUP, event_send, volunteer_group
+from telephony.events import ADMINS_GROUP, events_send, volunteer_group
 
 from .models import Shift, Volunteer
 
 
 def _announce(shift_id: int, user_ids: Iterable[int]) -> None:
-    event_send(group=ADMINS_GROUP, event_type="shift.changed", shift_id=shift_id)
-    for user_id in sorted(set(user_ids)):
-        event_send(group=volunteer_group(user_id), event_type="shift.changed", shift_id=shift_id)
+    groups = [ADMINS_GROUP, *(volunteer_group(user_id) for user_id in sorted(set(user_ids)))]
+    events_send(groups=groups, event_type="shift.changed", shift_id=shift_id)
 
 
 def _details(shift: Shift) -> dict:

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from llamenos.selectors import hotline_settings_get
 
@@ -98,13 +98,19 @@ def shift_active_at(shift: Shift, at: dt.datetime, *, zone: ZoneInfo | None = No
 
 def shifts_active_at(*, at: dt.datetime, shifts: Iterable[Shift] | None = None) -> list[Shift]:
     zone = _hotline_zone()
-    shifts = Shift.objects.prefetch_related("volunteers") if shifts is None else shifts
+    shifts = Shift.objects.all() if shifts is None else shifts
     return [shift for shift in shifts if shift_active_at(shift, at, zone=zone)]
+
+
+def _on_shift_ids(*, at: dt.datetime) -> QuerySet:
+    """Ids of the volunteers assigned to a shift active at ``at``, as a subquery."""
+    active = [shift.pk for shift in shifts_active_at(at=at)]
+    return Shift.volunteers.through.objects.filter(shift_id__in=active).values("volunteer_id")
 
 
 def volunteer_busy_ids() -> QuerySet:
     """Ids of volunteers who are on a call right now (they took it and it has not ended), as a
-    subquery, so the selector below stays one query."""
+    subquery, so the selectors below stay one query each."""
     from telephony.call_models import Call, CallState
 
     return Call.objects.filter(state=CallState.ANSWERED, answered_by__isnull=False).values("answered_by_id")
@@ -121,8 +127,7 @@ def _ringable() -> QuerySet[Volunteer]:
 
 def volunteers_on_shift(*, at: dt.datetime) -> QuerySet[Volunteer]:
     """Everyone assigned to a shift active at ``at`` (any state), ordered by user id."""
-    ids = {volunteer.id for shift in shifts_active_at(at=at) for volunteer in shift.volunteers.all()}
-    return Volunteer.objects.filter(id__in=ids).select_related("user").order_by("user_id")
+    return Volunteer.objects.filter(id__in=_on_shift_ids(at=at)).select_related("user").order_by("user_id")
 
 
 def volunteers_to_ring(*, at: dt.datetime) -> list[Volunteer]:
@@ -132,11 +137,15 @@ def volunteers_to_ring(*, at: dt.datetime) -> list[Volunteer]:
     active, not-on-break, not-busy members of the fallback group. Ordered by user id. Whether
     a volunteer has a phone or a browser to ring is the ringing code's business.
     """
-    on_shift_ids = {volunteer.id for shift in shifts_active_at(at=at) for volunteer in shift.volunteers.all()}
-    on_shift = list(_ringable().filter(id__in=on_shift_ids))
+    on_shift = list(_ringable().filter(id__in=_on_shift_ids(at=at)))
     if on_shift:
         return on_shift
     return list(_ringable().filter(in_fallback_group=True))
+
+
+def anyone_to_ring(*, at: dt.datetime) -> bool:
+    """Whether ``volunteers_to_ring(at=at)`` would find anybody, in one query (the webhook asks)."""
+    return _ringable().filter(Q(id__in=_on_shift_ids(at=at)) | Q(in_fallback_group=True)).exists()
 
 
 def volunteer_current_shift(*, volunteer: Volunteer, at: dt.datetime) -> ShiftOccurrence | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env, env_secret, redis_services
+from .base import database_pooled, env, env_secret, redis_services
 
 REQUIRED = [
     "SECRET_KEY",
@@ -30,10 +30,13 @@ DEBUG = False
 SECRET_KEY = env_secret("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 DATABASES = {"default": env.db_url_config(env_secret("DATABASE_URL"))}
-# 0: under ASGI every request runs in a new thread, so persistent connections pile up until
-# PostgreSQL refuses new clients (measured by bench/: 99 connections and lost legs at 60).
+# Without the pool (DB_POOL_MAX_SIZE=0), CONN_MAX_AGE must stay 0: under ASGI every request runs
+# in a new thread, so persistent connections pile up until PostgreSQL refuses new clients
+# (measured by bench/: 99 connections and lost legs at 60).
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Per process: size it so web workers x this + Celery stays under PostgreSQL's max_connections.
+database_pooled(DATABASES["default"], max_size=env.int("DB_POOL_MAX_SIZE", default=16))
 REDIS_URL = env_secret("REDIS_URL")
 CACHES, CHANNEL_LAYERS = redis_services(REDIS_URL)
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)

@@ -12,6 +12,9 @@ from types import ModuleType
 
 from django.conf import settings
 
+from llamenos.singletons import Snapshot
+
+from ..call_models import PromptRecording
 from ..instructions import Play, Say
 
 LANGUAGES = ("en", "es")
@@ -41,15 +44,19 @@ def prompt_text(key: str, language: str, **values: str) -> str:
     return _module(language).PROMPTS[key].format(**values)
 
 
-def recording_url(key: str, language: str) -> str:
-    from ..models import PromptRecording
+def _recordings() -> dict[tuple[str, str], str]:
+    rows = PromptRecording.objects.values_list("prompt", "language", "public_id")
+    return {(prompt, language): str(public_id) for prompt, language, public_id in rows}
 
-    recording = (
-        PromptRecording.objects.filter(prompt=key, language=language).only("public_id", "audio").first()
-    )
-    if recording is None:
-        return ""
-    return f"{settings.PUBLIC_BASE_URL}/telephony/prompts/{recording.public_id}"
+
+# (prompt, language) -> public id of its recording: a few rows, read for every prompt spoken.
+recordings = Snapshot(_recordings, PromptRecording)
+
+
+def recording_url(key: str, language: str) -> str:
+    """The uploaded recording for this prompt and language, or ""."""
+    public_id = recordings.get().get((key, language))
+    return f"{settings.PUBLIC_BASE_URL}/telephony/prompts/{public_id}" if public_id else ""
 
 
 def prompt(key: str, language: str, **values: str) -> Say | Play:

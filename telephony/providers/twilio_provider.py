@@ -227,7 +227,9 @@ class TwilioProvider(Provider):
                 method="POST",
                 status_callback=status_url,
                 status_callback_method="POST",
-                status_callback_event=["initiated", "ringing", "answered", "completed"],
+                # Only what leg_status acts on: ringing, and the end (Twilio's "completed" event
+                # carries busy, no-answer, canceled and failed too). The answer comes to ``url``.
+                status_callback_event=["ringing", "completed"],
                 timeout=ring_timeout_seconds,
                 **options,
             ),

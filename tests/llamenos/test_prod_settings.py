@@ -81,3 +81,27 @@ def test_production_cannot_enable_the_emulator():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "False"
+
+
+def _database_settings(env: dict[str, str]) -> str:
+    result = run_manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; d = settings.DATABASES['default']; "
+        "print(d['CONN_MAX_AGE'], d.get('OPTIONS', {}).get('pool'))",
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_database_connections_come_from_a_pool_by_default():
+    # Under ASGI every request has its own thread: without a pool each would open a connection.
+    assert _database_settings(FULL_PROD_ENV) == "0 {'min_size': 2, 'max_size': 16, 'timeout': 10}"
+    assert _database_settings({**FULL_PROD_ENV, "DB_POOL_MAX_SIZE": "4"}).endswith(
+        "'max_size': 4, 'timeout': 10}"
+    )
+
+
+def test_the_pool_can_be_turned_off():
+    assert _database_settings({**FULL_PROD_ENV, "DB_POOL_MAX_SIZE": "0"}) == "0 None"

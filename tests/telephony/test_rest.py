@@ -123,7 +123,7 @@ def test_twilio_start_leg_sends_what_the_flow_asked(carrier, twilio):
     assert form["Method"] == "POST"
     assert form["StatusCallback"] == "https://hotline.example.org/telephony/leg/5/status"
     assert form["StatusCallbackMethod"] == "POST"
-    assert sorted(form["StatusCallbackEvent"]) == ["answered", "completed", "initiated", "ringing"]
+    assert sorted(form["StatusCallbackEvent"]) == ["completed", "ringing"]
     assert form["Timeout"] == "25"
     assert form["MachineDetection"] == "Enable"
     assert last(carrier, "POST", "/Calls.json").auth_ok

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from volunteers.shifts import shift_active_at, volunteers_to_ring
+from volunteers.shifts import anyone_to_ring, shift_active_at, volunteers_to_ring
 
 NEW_YORK = ZoneInfo("America/New_York")
 MADRID = ZoneInfo("Europe/Madrid")
@@ -183,6 +183,7 @@ def test_fallback_group_rings_when_no_shift_is_active(new_york, make_volunteer, 
     make_shift(days=[MON], start="09:00", end="17:00", volunteers=[on_duty])
     assert volunteers_to_ring(at=NOON_MONDAY) == [on_duty]
     assert volunteers_to_ring(at=at(NEW_YORK, 2025, 6, 2, 20, 0)) == [backup]
+    assert anyone_to_ring(at=NOON_MONDAY) and anyone_to_ring(at=at(NEW_YORK, 2025, 6, 2, 20, 0))
 
 
 @pytest.mark.django_db
@@ -192,12 +193,18 @@ def test_fallback_group_rings_when_nobody_on_shift_is_available(new_york, make_v
     backup = make_volunteer("backup", in_fallback_group=True)
     make_shift(days=[MON], volunteers=[resting, gone])
     assert volunteers_to_ring(at=NOON_MONDAY) == [backup]
+    assert anyone_to_ring(at=NOON_MONDAY)
+    backup.on_break = True
+    backup.save()
+    assert volunteers_to_ring(at=NOON_MONDAY) == []
+    assert not anyone_to_ring(at=NOON_MONDAY)  # the webhook's one-query check agrees
 
 
 @pytest.mark.django_db
 def test_nobody_to_ring_is_an_empty_list(new_york, make_volunteer):
     make_volunteer("idle")
     assert volunteers_to_ring(at=NOON_MONDAY) == []
+    assert not anyone_to_ring(at=NOON_MONDAY)
 
 
 @pytest.mark.django_db
@@ -207,3 +214,5 @@ def test_busy_volunteers_are_not_rung(new_york, make_volunteer, make_shift, monk
     make_shift(days=[MON], volunteers=[first, second])
     monkeypatch.setattr("volunteers.shifts.volunteer_busy_ids", lambda: {first.id})
     assert volunteers_to_ring(at=NOON_MONDAY) == [second]
+    monkeypatch.setattr("volunteers.shifts.volunteer_busy_ids", lambda: {first.id, second.id})
+    assert not anyone_to_ring(at=NOON_MONDAY)

@@ -269,6 +269,28 @@ def test_answering_machine_never_takes_the_call(hotline, press_to_accept):
     assert hotline.call_row().answered_by == human
 
 
+def test_a_volunteer_still_deciding_hears_that_someone_else_took_the_call(hotline):
+    volunteers = [hotline.volunteer(name) for name in ("ana", "ben")]
+    caller = hotline.dial()
+    caller.wait_for_state("queued", timeout=10)
+    deciding, taking = [hotline.phone(volunteer) for volunteer in volunteers]
+    for phone in (deciding, taking):
+        phone.wait_ringing(timeout=10)
+    deciding_leg = deciding.answer()
+    deciding_leg.wait_for_gather()
+    taking_leg = taking.answer()
+    taking_leg.wait_for_gather()
+    taking_leg.press("1")
+
+    caller.wait_for_state("bridged", timeout=10)
+    wait_until(lambda: "already taken this call" in said(deciding_leg), what="the other volunteer told")
+    assert "No key was pressed" not in said(deciding_leg)
+    deciding_leg.wait_for_state("completed", timeout=10)
+    assert sorted(CallLeg.objects.values_list("state", flat=True)) == sorted(
+        [LegState.ACCEPTED, LegState.TAKEN_ELSEWHERE]
+    )
+
+
 def test_two_volunteers_pressing_one_at_the_same_moment_exactly_one_wins(hotline):
     import threading
 
@@ -305,8 +327,13 @@ def test_two_volunteers_pressing_one_at_the_same_moment_exactly_one_wins(hotline
         what="one winner, one told",
     )
     assert states == sorted([LegState.ACCEPTED, LegState.TAKEN_ELSEWHERE])
-    loser = next(leg for leg in legs if "already taken this call" in said(leg))
-    assert loser is not None
+    # The state is stored before the loser's answer goes back to the carrier: wait to hear it.
+    loser = wait_until(
+        lambda: next((leg for leg in legs if "already taken this call" in said(leg)), None),
+        what="the loser told the call was taken",
+    )
+    (winner,) = [leg for leg in legs if leg is not loser]
+    assert "already taken this call" not in said(winner)
     assert CallEvent.objects.filter(name="call.claimed").count() == 1
 
 
