@@ -1,5 +1,6 @@
-"""The server and worker the bench starts: daphne (as production serves the app) and a Celery
-worker, both on loopback, both stopped on exit, Ctrl-C or error."""
+"""The server and worker the bench starts: uvicorn (as README.md's deployment table serves the
+app; daphne for comparison) and a Celery worker, both on loopback, both stopped on exit, Ctrl-C
+or error."""
 
 from __future__ import annotations
 
@@ -70,22 +71,51 @@ def child_env(extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def start_server(*, port: int, env: dict[str, str], log_dir: Path, timeout: float = 30.0) -> Process:
-    """``daphne`` exactly as README.md's deployment table runs it, bound to loopback."""
-    argv = [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "llamenos.asgi:application"]
-    server = Process("daphne", argv, env=env, log_dir=log_dir)
+SERVERS = ("uvicorn", "daphne")
+
+
+def server_argv(server: str, *, port: int, workers: int) -> list[str]:
+    if server == "daphne":  # one process; it has no workers option
+        return [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "llamenos.asgi:application"]
+    return [
+        str(BIN / "uvicorn"),
+        "llamenos.asgi:application",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--no-access-log",
+        "--no-server-header",
+        "--timeout-keep-alive",
+        "75",  # as a proxy keeps upstream connections; at 5 s the carrier met closed ones
+    ]
+
+
+def start_server(
+    *, server: str, port: int, workers: int, env: dict[str, str], log_dir: Path, timeout: float = 30.0
+) -> Process:
+    """The web server as README.md's deployment table runs it, bound to loopback."""
+    process = Process(server, server_argv(server, port=port, workers=workers), env=env, log_dir=log_dir)
     deadline = time.monotonic() + timeout
+    answered: set[str] = set()
     while time.monotonic() < deadline:
-        if not server.alive():
-            raise server.fail("exited during start-up")
+        if not process.alive():
+            raise process.fail("exited during start-up")
         try:
-            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return server
+            response = requests.get(f"http://127.0.0.1:{port}/bench/pid", timeout=1)
+            if response.status_code == 200:
+                answered.add(response.text)
+                # Every worker must be up, or the first calls would time the others' start-up.
+                if server == "daphne" or len(answered) >= workers:
+                    return process
+                continue
         except requests.RequestException:
             pass
-        time.sleep(0.1)
-    server.stop()
-    raise server.fail(f"not answering /healthz within {timeout:.0f}s")
+        time.sleep(0.05)
+    process.stop()
+    raise process.fail(f"not all {workers} workers answering within {timeout:.0f}s")
 
 
 def start_worker(*, env: dict[str, str], log_dir: Path, concurrency: int, timeout: float = 30.0) -> Process:

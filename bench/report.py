@@ -38,6 +38,8 @@ def summary(result: Result) -> dict:
         "concurrency": result.concurrency,
         "volunteers": result.volunteers,
         "planned": result.planned,
+        "load": result.load,
+        "live_calls_median": statistics.median(result.live_calls) if result.live_calls else math.nan,
         "count": len(ms),
         "errors": len(result.errors),
         "error_examples": result.errors[:3],
@@ -73,7 +75,7 @@ def _ms(value: float) -> str:
 
 
 def row(row_summary: dict, target: Target | None = None, *, throughput: bool = True) -> list[str]:
-    load = (
+    load = row_summary["load"] or (
         f"{row_summary['volunteers']} on shift"
         if row_summary["volunteers"]
         else f"{row_summary['concurrency']} concurrent"

@@ -1,12 +1,18 @@
-"""``python -m bench``: start the app under daphne, a Celery worker and the carrier emulator on
-loopback, drive calls, print the table, stop everything.
+"""``python -m bench``: start the app under uvicorn (or daphne), a Celery worker and the carrier
+emulator on loopback, drive calls, print the table, stop everything.
 
 Rows:
-- incoming answer: the carrier's signed POST /telephony/incoming going out to its XML read back,
-  with 1 and with 20 callers dialling back to back (3 volunteers on shift, so every call is
-  queued and rung; each caller hangs up once on hold, so ringing and cancelling run alongside).
+- incoming answer: the carrier's signed POST /telephony/incoming going out to its XML read back
+  (3 volunteers on shift, so every call is queued and rung), under three loads:
+  - 1 call at a time: each call and its ringing end before the next (the idle latency);
+  - 20 calls live: 20 callers, each on hold for 5 to 15 s while its volunteers' phones ring,
+    then hanging up and dialling again, so 20 calls are on the line at once and about two new
+    ones arrive every second (the issue's "20 concurrent calls"; the target row);
+  - 20 live, short holds: the same with holds of 1.5 to 4.5 s, about six new calls a second;
+  - 20 back to back: the same 20 callers hanging up as soon as they are on hold, so 20 webhooks
+    are in flight all the time (saturation: it shows capacity, calls/s, not a latency to meet).
 - fixed TwiML baseline: the same carrier request to a bare view (bench/views.py) on the same
-  server: what daphne + Django + middleware cost with no work at all.
+  server: what the server + Django + middleware cost with no work at all.
 - first / all legs requested: one call at a time with 1, 10 and 50 volunteers on shift; from
   the incoming webhook going out to the carrier holding the REST create of the first / last leg.
 """
@@ -34,11 +40,14 @@ from .hotline import (
     on_shift_set,
     redis_empty,
 )
-from .processes import child_env, free_port, start_server, start_worker
+from .processes import SERVERS, child_env, free_port, start_server, start_worker
 from .report import Target, row, summary, table
 from .scenarios import Callers, answer_times, fanout_times, quiet
 
-ANSWER_TARGET = Target("p99", 50)  # at 20 concurrent calls
+ANSWER_TARGET = Target("p99", 50)  # with 20 calls live
+# How long each caller of the live rows stays on hold, ringing volunteers, before hanging up.
+LIVE_HOLD_SECONDS = (5.0, 15.0)  # 20 calls live -> about 2 new calls a second, 120 a minute
+SHORT_HOLD_SECONDS = (1.5, 4.5)  # 20 calls live -> about 6 new calls a second
 FANOUT_TARGET = Target("max", 500)  # 50 legs all requested
 ANSWER_VOLUNTEERS = 3
 FANOUT_SIZES = (1, 10, 50)
@@ -52,11 +61,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--providers", default="twilio,plivo", help="comma-separated (default both)")
     parser.add_argument("--quick", action="store_true", help="small counts: a smoke run of every row")
     parser.add_argument("--workers", type=int, default=8, help="Celery worker threads (default 8)")
+    parser.add_argument("--server", choices=SERVERS, default="uvicorn", help="web server (default uvicorn)")
+    parser.add_argument(
+        "--web-workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="uvicorn worker processes (default: one per core; daphne is always one)",
+    )
+    parser.add_argument(
+        "--db-pool",
+        type=int,
+        default=16,
+        help="psycopg pool size per process, as prod.py's DB_POOL_MAX_SIZE (default 16; 0: no pool)",
+    )
     parser.add_argument(
         "--conn-max-age",
         type=int,
         default=0,
-        help="CONN_MAX_AGE for the server and worker (default 0; prod.py's default is 60)",
+        help="CONN_MAX_AGE for the server and worker when --db-pool 0 (default 0, as prod.py)",
     )
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
     parser.add_argument(
@@ -68,11 +90,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.providers = [name.strip() for name in args.providers.split(",") if name.strip()]
     args.only = {name.strip() for name in args.only.split(",") if name.strip()}
     unknown = (set(args.providers) - set(ACCOUNTS)) | (args.only - {"answer", "baseline", "fanout"})
-    if unknown or args.calls < 1 or args.reps < 1 or args.concurrency < 1:
+    if unknown or args.calls < 1 or args.reps < 1 or args.concurrency < 1 or args.web_workers < 1:
         parser.error(f"unknown providers or rows: {sorted(unknown)}" if unknown else "counts must be >= 1")
-    # Phase deadlines keep the whole run near three minutes whatever the machine does.
-    # The first provider gets the larger share; each row's n says how many calls fit.
-    args.answer_limits = (10.0, 10.0, 10.0) if args.quick else (25.0, 12.0, 10.0)  # first, others, baseline
+    if args.db_pool and args.conn_max_age:
+        parser.error("--conn-max-age needs --db-pool 0: pooled connections are never kept per thread")
+    if args.server == "daphne":
+        args.web_workers = 1
+    # Phase deadlines keep the whole run near four minutes whatever the machine does; each
+    # row's n says how many calls fit.
+    args.answer_limits = (
+        {"idle": 5.0, "live": 8.0, "short": 5.0, "saturated": 5.0, "baseline": 5.0}
+        if args.quick
+        else {"idle": 10.0, "live": 40.0, "short": 20.0, "saturated": 10.0, "baseline": 10.0}
+    )
     args.fanout_limit = 10.0 if args.quick else 15.0
     return args
 
@@ -96,10 +126,13 @@ def context_lines(args) -> list[str]:
         if Path("/proc/cpuinfo").exists()
         else platform.processor()
     )
+    connections = (
+        f"psycopg pool of {args.db_pool} per process" if args.db_pool else f"CONN_MAX_AGE={args.conn_max_age}"
+    )
     return [
         f"machine: {os.cpu_count()} cores ({cpu}), {platform.system()} {platform.release()}",
-        f"python {platform.python_version()}, Django {django.get_version()}; one daphne process; "
-        f"Celery worker: threads pool x{args.workers}; CONN_MAX_AGE={args.conn_max_age}; "
+        f"python {platform.python_version()}, Django {django.get_version()}; "
+        f"{args.server} x{args.web_workers}; Celery worker: threads pool x{args.workers}; {connections}; "
         "PostgreSQL + Redis on loopback; carrier emulator in the bench process",
     ]
 
@@ -124,28 +157,48 @@ def run_phases(args, carrier, volunteers, notes: list[str]) -> tuple[list[list[s
         carrier.reset()
 
     on_shift_set(volunteers, ANSWER_VOLUNTEERS)
-    first, others, baseline = args.answer_limits
+    limits = args.answer_limits
+    many = args.concurrency
+    live_hold, short_hold = (
+        ((0.5, 1.5), (0.3, 0.6)) if args.quick else (LIVE_HOLD_SECONDS, SHORT_HOLD_SECONDS)
+    )
+    loads = [  # (kind, callers, hold, load column)
+        ("idle", 1, None, "1 call at a time"),
+        ("live", many, live_hold, f"{many} calls live"),
+        ("short", many, short_hold, f"{many} live, short holds"),
+        ("saturated", many, None, f"{many} back to back"),
+    ]
     runs = [
-        (ACCOUNTS[name], "incoming answer", first if index == 0 else others)
-        for index, name in enumerate(args.providers)
+        (ACCOUNTS[name], "incoming answer", kind, callers, hold, load)
+        for name in args.providers
         if "answer" in args.only
+        for kind, callers, hold, load in loads
     ]
     if "baseline" in args.only:
-        runs.append((BASELINE, "fixed TwiML baseline", baseline))
-    for account, label, time_limit in runs:
-        for concurrency in sorted({1, args.concurrency}):
-            settle()
-            result = answer_times(
-                carrier,
-                account,
-                name=label,
-                calls=args.calls,
-                concurrency=concurrency,
-                time_limit=time_limit,
-                callers=callers,
+        runs += [
+            (BASELINE, "fixed TwiML baseline", "baseline", callers, None, load)
+            for _kind, callers, hold, load in loads
+            if hold is None  # the baseline hangs up at once: nobody stays on hold
+        ]
+    for account, label, kind, concurrency, hold, load in runs:
+        settle()
+        result = answer_times(
+            carrier,
+            account,
+            name=label,
+            calls=args.calls,
+            concurrency=concurrency,
+            time_limit=limits[kind if label == "incoming answer" else "baseline"],
+            callers=callers,
+            hold=hold,
+        )
+        result.load = load
+        add(result, ANSWER_TARGET if kind == "live" and concurrency == 20 else None)
+        if hold:
+            notes.append(
+                f"{load} ({account.provider}): median {results[-1]['live_calls_median']:.0f} calls on the "
+                f"line, {result.throughput:.1f} new calls/s"
             )
-            target = ANSWER_TARGET if label == "incoming answer" and concurrency == 20 else None
-            add(result, target)
     for name in args.providers if "fanout" in args.only else ():
         for size in FANOUT_SIZES:
             on_shift_set(volunteers, size)
@@ -173,6 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
     os.environ["BENCH_CONN_MAX_AGE"] = str(args.conn_max_age)
+    os.environ["BENCH_DB_POOL_MAX_SIZE"] = str(args.db_pool)
     started = time.monotonic()
     port = free_port()
     app_url = f"http://127.0.0.1:{port}"
@@ -198,7 +252,9 @@ def main(argv: list[str] | None = None) -> int:
 
         log_dir = Path(tempfile.mkdtemp(prefix="llamenos-bench-"))
         env = child_env({"BENCH_PUBLIC_BASE_URL": app_url, "BENCH_CARRIER_URL": carrier.base_url})
-        server = start_server(port=port, env=env, log_dir=log_dir)
+        server = start_server(
+            server=args.server, port=port, workers=args.web_workers, env=env, log_dir=log_dir
+        )
         stack.callback(server.stop)
         worker = start_worker(env=env, log_dir=log_dir, concurrency=args.workers)
         stack.callback(worker.stop)

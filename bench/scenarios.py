@@ -12,6 +12,7 @@ never waited on forever.
 from __future__ import annotations
 
 import itertools
+import random
 import threading
 import time
 from dataclasses import dataclass, field
@@ -35,6 +36,8 @@ class Result:
     concurrency: int = 0
     volunteers: int = 0
     planned: int = 0
+    load: str = ""  # what the table's load column says; default "N concurrent" / "N on shift"
+    live_calls: list[int] = field(default_factory=list)  # sampled callers on the line
 
     @property
     def throughput(self) -> float:
@@ -62,10 +65,18 @@ def _incoming_hook(carrier: Carrier, call: EmulatedCall):
 
 
 def _one_call(
-    carrier: Carrier, account: Account, callers: Callers, result: Result, lock, *, alone: bool
+    carrier: Carrier,
+    account: Account,
+    callers: Callers,
+    result: Result,
+    lock,
+    *,
+    alone: bool,
+    hold_seconds: float = 0.0,
 ) -> None:
-    """Dial, read the incoming answer time, hang up once on hold, wait for the call to end (and,
-    when ``alone``, for its volunteer legs to end too, so the next call meets an idle app)."""
+    """Dial, read the incoming answer time, stay on hold ``hold_seconds`` (the volunteers' phones
+    ringing), hang up, wait for the call to end (and, when ``alone``, for its volunteer legs to
+    end too, so the next call meets an idle app)."""
     call = carrier.place_call(account.provider, account=account, from_=callers.next())
     try:
         call.wait_for_state(*ANSWERED, timeout=CALL_TIMEOUT)
@@ -76,6 +87,8 @@ def _one_call(
             )
         with lock:
             result.samples.append(hook.elapsed)
+        if hold_seconds and not call.is_final:
+            time.sleep(max(0.0, hook.sent_at + hold_seconds - time.monotonic()))
         if not call.is_final:
             call.hangup()
         call.wait_for_state(*FINAL, timeout=CALL_TIMEOUT)
@@ -96,28 +109,58 @@ def answer_times(
     concurrency: int,
     time_limit: float,
     callers: Callers,
+    hold: tuple[float, float] | None = None,
 ) -> Result:
-    """``concurrency`` callers dial back to back (a closed loop) until ``calls`` were placed or
-    ``time_limit`` passed. Each caller hangs up as soon as the incoming webhook was answered.
+    """``concurrency`` callers, each dialling again as soon as its call ended, until ``calls``
+    were placed or ``time_limit`` passed.
 
-    With one caller, each call (and its ringing) ends before the next is placed: the idle
-    latency. With more, ringing and cancelling run alongside the next calls, as on a busy night.
+    With ``hold=None`` each caller hangs up as soon as the incoming webhook was answered: back
+    to back, so ``concurrency`` webhooks are in flight all the time (a saturation test: its
+    latency is the queue in front of the CPUs). With ``hold=(low, high)`` each caller stays on
+    hold for a random time in that range while its volunteers' phones ring, and the first dials
+    are spread over the first hold: ``concurrency`` calls are live at once, arriving at about
+    ``concurrency / mean hold`` calls per second. With one caller, each call (and its ringing)
+    ends before the next is placed: the idle latency.
     """
     result = Result(name=name, provider=account.provider, concurrency=concurrency, planned=calls)
     placed = itertools.count()
     lock = threading.Lock()
+    live = [0]
     deadline = time.monotonic() + time_limit
+    chance = random.Random(concurrency)  # the same holds, run after run
 
-    def caller_loop() -> None:
+    def caller_loop(index: int) -> None:
+        if hold:
+            time.sleep(hold[0] * index / concurrency)  # staggered, so arrivals do not come in waves
         while time.monotonic() < deadline and next(placed) < calls:
-            _one_call(carrier, account, callers, result, lock, alone=concurrency == 1)
+            with lock:
+                hold_seconds = chance.uniform(*hold) if hold else 0.0
+                live[0] += 1
+            try:
+                _one_call(
+                    carrier,
+                    account,
+                    callers,
+                    result,
+                    lock,
+                    alone=concurrency == 1,
+                    hold_seconds=hold_seconds,
+                )
+            finally:
+                with lock:
+                    live[0] -= 1
 
-    threads = [threading.Thread(target=caller_loop, daemon=True) for _ in range(concurrency)]
+    threads = [
+        threading.Thread(target=caller_loop, args=(index,), daemon=True) for index in range(concurrency)
+    ]
     started = time.monotonic()
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join(timeout=max(0.0, deadline - time.monotonic()) + CALL_TIMEOUT * 2 + 5)
+    while any(thread.is_alive() for thread in threads):
+        result.live_calls.append(live[0])
+        if time.monotonic() > deadline + CALL_TIMEOUT * 2 + 5:
+            break
+        time.sleep(0.05)
     result.wall_seconds = time.monotonic() - started
     return result
 

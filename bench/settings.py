@@ -8,7 +8,7 @@ loopback URL (signatures are checked against it) and the carrier emulator's REST
 from __future__ import annotations
 
 from llamenos.settings.base import *  # noqa: F403
-from llamenos.settings.base import env, redis_services
+from llamenos.settings.base import database_pooled, env, redis_services
 
 DEBUG = False
 SECRET_KEY = "bench-secret-key-not-secret-0123456789abcdef-0123456789"
@@ -17,11 +17,11 @@ ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 DATABASES = {
     "default": env.db("BENCH_DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/llamenos_bench")
 }
-# prod.py reads CONN_MAX_AGE from the environment (default 60). Under daphne every request runs
-# in a fresh thread, so persistent connections pile up (see `python -m bench --conn-max-age 60`);
-# the bench runs with 0, as Django's docs advise for ASGI servers.
+# As prod.py: a psycopg pool per process (BENCH_DB_POOL_MAX_SIZE=0 turns it off, and then
+# BENCH_CONN_MAX_AGE applies; under ASGI anything but 0 piles connections up).
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("BENCH_CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+database_pooled(DATABASES["default"], max_size=env.int("BENCH_DB_POOL_MAX_SIZE", default=16))
 
 REDIS_URL = env.str("BENCH_REDIS_URL", default="redis://127.0.0.1:6379/12")
 CACHES, CHANNEL_LAYERS = redis_services(REDIS_URL)

@@ -8,6 +8,7 @@ from . import views
 
 urlpatterns = [
     path("bench/fixed-twiml", views.fixed_twiml, name="bench_fixed_twiml"),
+    path("bench/pid", views.worker_pid, name="bench_worker_pid"),
     path("", include("llamenos.urls")),
 ]
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
 from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from llamenos.access import public
 
@@ -18,3 +20,10 @@ FIXED_TWIML = (
 @require_POST
 def fixed_twiml(request):
     return HttpResponse(FIXED_TWIML, content_type="text/xml; charset=utf-8")
+
+
+@public("benchmark readiness probe, mounted only by bench.urls under the bench settings")
+@require_GET
+def worker_pid(request):
+    """Which web worker answered: the harness waits until every worker has."""
+    return HttpResponse(str(os.getpid()), content_type="text/plain")
