@@ -81,13 +81,22 @@ def call_transition(
 ) -> bool:
     """Move ``call`` to ``to_state`` if that is legal from where it is now. True if it moved."""
     updates = {"state": to_state, **(fields or {})}
+    sources = CALL_TRANSITIONS[to_state]
     with transaction.atomic():
-        # The row lock orders concurrent callbacks for one call; the state check makes late or
-        # repeated ones no-ops.
-        current = Call.objects.select_for_update().filter(pk=call.pk).values_list("state", flat=True).first()
-        if current not in CALL_TRANSITIONS[to_state]:
-            return False
-        Call.objects.filter(pk=call.pk).update(**updates)
+        if len(sources) == 1:
+            # One legal source: the conditional UPDATE is the check, and it takes the row lock.
+            (current,) = sources
+            if not Call.objects.filter(pk=call.pk, state=current).update(**updates):
+                return False
+        else:
+            # The row lock orders concurrent callbacks for one call; the state check makes late
+            # or repeated ones no-ops, and the state read is what the event records.
+            current = (
+                Call.objects.select_for_update().filter(pk=call.pk).values_list("state", flat=True).first()
+            )
+            if current not in sources:
+                return False
+            Call.objects.filter(pk=call.pk).update(**updates)
         for name, value in updates.items():
             setattr(call, name, value)
         CallEvent.objects.create(
