@@ -21,10 +21,11 @@ from .calls import call_event_record, call_transition, leg_set_state
 from .events import events_send, volunteer_group
 from .flow import step_url
 from .providers import ProviderError, provider_for
+from .providers.base import REST_CONNECTIONS
 
 logger = logging.getLogger(__name__)
 
-MAX_PARALLEL_LEGS = 64
+MAX_PARALLEL_LEGS = REST_CONNECTIONS  # one pooled connection to the provider per thread
 
 
 def phone_volunteers(volunteers: Iterable[Volunteer]) -> list[Volunteer]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
+import requests
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
@@ -74,6 +75,19 @@ class ProviderEvent:
 
     def __repr__(self) -> str:  # numbers and SMS text stay out of logs and tracebacks
         return f"ProviderEvent(call_id={self.call_id!r}, call_status={self.call_status!r})"
+
+
+# Legs of one call are started at once, this many at most (telephony.ringing.MAX_PARALLEL_LEGS).
+REST_CONNECTIONS = 64
+
+
+def session_pooled(session: requests.Session) -> requests.Session:
+    """Keep enough connections to the provider for a whole fan-out. The SDKs keep 6 (Twilio) or
+    10 (Plivo): the other legs of a 50-volunteer call each opened, and threw away, a connection
+    (with TLS, a handshake per leg)."""
+    for scheme in ("https://", "http://"):
+        session.mount(scheme, requests.adapters.HTTPAdapter(pool_maxsize=REST_CONNECTIONS))
+    return session
 
 
 def to_int(value: str | None) -> int | None:

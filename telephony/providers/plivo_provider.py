@@ -14,7 +14,7 @@ from plivo import plivoxml
 from plivo.utils.signature_v3 import validate_v3_signature
 
 from .. import instructions as ins
-from .base import Provider, ProviderError, ProviderEvent, public_url, to_int
+from .base import Provider, ProviderError, ProviderEvent, public_url, session_pooled, to_int
 from .errors import classify, network_error, retryable_status, rewrite_base
 
 logger = logging.getLogger(__name__)
@@ -57,6 +57,7 @@ class BaseUrlPlivoClient(plivo.RestClient):
     def __init__(self, auth_id: str, auth_token: str, *, base_url: str, timeout: float):
         super().__init__(auth_id, auth_token, timeout=timeout)
         self._base_url = base_url
+        session_pooled(self.session)
 
     def send_request(self, request, **kwargs):
         request.url = rewrite_base(request.url, self._base_url)

@@ -16,7 +16,7 @@ from twilio.rest import Client
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
 from .. import instructions as ins
-from .base import Provider, ProviderError, ProviderEvent, public_url, to_int
+from .base import Provider, ProviderError, ProviderEvent, public_url, session_pooled, to_int
 from .errors import classify, network_error, rewrite_base
 
 logger = logging.getLogger(__name__)
@@ -58,6 +58,7 @@ class BaseUrlHttpClient(TwilioHttpClient):
     def __init__(self, *, base_url: str, timeout: float):
         super().__init__(timeout=timeout)
         self.base_url = base_url
+        session_pooled(self.session)
 
     def request(self, method, url, *args, **kwargs):
         return super().request(method, rewrite_base(url, self.base_url), *args, **kwargs)

@@ -432,3 +432,16 @@ def test_test_connection_button(carrier, admin_client, twilio_account, plivo_acc
     assert "Connection to Twilio failed: twilio: HTTP 401" in body
     assert "rotated-elsewhere" not in body
     assert base64.b64encode(f"{TWILIO_SID}:rotated-elsewhere-000000000000000".encode()).decode() not in body
+
+
+@pytest.mark.parametrize("provider_name", ["twilio", "plivo"])
+def test_rest_clients_keep_a_connection_per_parallel_leg(provider_name, twilio_account, plivo_account):
+    """The SDKs keep 6 or 10; a 50-volunteer fan-out would open (and, with TLS, handshake) the rest."""
+    from telephony.providers import provider_for
+    from telephony.ringing import MAX_PARALLEL_LEGS
+
+    account = twilio_account if provider_name == "twilio" else plivo_account
+    client = provider_for(account).client()
+    session = client.http_client.session if provider_name == "twilio" else client.session
+    for url in ("https://api.example.com/", "http://127.0.0.1:9/"):
+        assert session.get_adapter(url)._pool_maxsize >= MAX_PARALLEL_LEGS >= 50
