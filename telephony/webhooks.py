@@ -136,7 +136,8 @@ def incoming(request, provider: Provider):
         return provider.render(flow.banned())
     if created and call.caller_hash and not _rate_allowed(call, settings_row):
         call_transition(call=call, to_state=CallState.RATE_LIMITED, event="call.rate_limited")
-        return provider.render(flow.rate_limited(language=_language(settings_row, event.from_number, "")))
+        language = known_language or _language(settings_row, event.from_number, "")
+        return provider.render(flow.rate_limited(language=language))
     if len(menu) > 1:
         return provider.render(flow.language_menu(call=call, menu=menu))
     return provider.render(_after_language(call, settings_row, known_language))
