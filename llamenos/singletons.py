@@ -1,5 +1,5 @@
 """Read-mostly rows, cached briefly per process: the hotline and call-flow settings singletons,
-the enabled provider accounts, which prompts have an uploaded recording.
+the enabled provider accounts, which prompts have an uploaded recording, when each shift runs.
 
 Webhooks read them on every request; a cached copy saves those queries. A save or delete in this
 process clears the cache at once (post_save / post_delete); other processes see a change within
@@ -9,7 +9,6 @@ process clears the cache at once (post_save / post_delete); other processes see 
 from __future__ import annotations
 
 import copy
-import threading
 import time
 from collections.abc import Callable
 from typing import Generic, TypeVar
@@ -20,8 +19,6 @@ from django.db.models.signals import post_delete, post_save
 SINGLETON_TTL_SECONDS = 5.0
 T = TypeVar("T")
 
-_lock = threading.Lock()
-_rows: dict[type[models.Model], tuple[float, models.Model]] = {}
 _snapshots: list[Snapshot] = []
 
 
@@ -39,46 +36,40 @@ class Snapshot(Generic[T]):
         _snapshots.append(self)
 
     def get(self) -> T:
-        cached = self._value
-        if cached and cached[0] > time.monotonic():
-            return cached[1]
-        value = self._load()
-        self._value = (time.monotonic() + SINGLETON_TTL_SECONDS, value)
+        value = self.peek()
+        if value is None:
+            value = self._load()
+            self._value = (time.monotonic() + SINGLETON_TTL_SECONDS, value)
         return value
+
+    def peek(self) -> T | None:
+        """The cached value if it is fresh, without loading it (safe in async code)."""
+        cached = self._value
+        return cached[1] if cached and cached[0] > time.monotonic() else None
 
     def forget(self, *_args, **_kwargs) -> None:
         self._value = None
 
 
+_singletons: dict[type[models.Model], Snapshot] = {}
+
+
+def singleton_register(model: type[models.Model]) -> None:
+    _singletons[model] = Snapshot(lambda: model.objects.get_or_create(pk=1)[0], model)
+
+
 def singleton_get(model: type[models.Model]) -> models.Model:
     """A copy, so a caller (a form being validated) can never change the shared row."""
-    now = time.monotonic()
-    cached = _rows.get(model)
-    if cached and cached[0] > now:
-        return copy.copy(cached[1])
-    row, _ = model.objects.get_or_create(pk=1)
-    with _lock:
-        _rows[model] = (now + SINGLETON_TTL_SECONDS, row)
-    return copy.copy(row)
+    return copy.copy(_singletons[model].get())
 
 
 def singleton_cached(model: type[models.Model]) -> models.Model | None:
     """The cached copy if it is fresh, without touching the database (safe in async code)."""
-    cached = _rows.get(model)
-    return copy.copy(cached[1]) if cached and cached[0] > time.monotonic() else None
+    row = _singletons[model].peek()
+    return copy.copy(row) if row is not None else None
 
 
-def singletons_forget(*_args, sender=None, **_kwargs) -> None:
-    """Drop the cached singleton of ``sender``; with no sender, everything this module caches."""
-    with _lock:
-        if sender is None:
-            _rows.clear()
-            for snapshot in _snapshots:
-                snapshot.forget()
-        else:
-            _rows.pop(sender, None)
-
-
-def singleton_register(model: type[models.Model]) -> None:
-    post_save.connect(singletons_forget, sender=model, weak=False)
-    post_delete.connect(singletons_forget, sender=model, weak=False)
+def singletons_forget() -> None:
+    """Drop everything this module caches (tests start each from empty)."""
+    for snapshot in _snapshots:
+        snapshot.forget()

@@ -33,7 +33,7 @@ INCOMING_QUERY_BUDGET = 10  # 6 queries and 2 transactions; 18 before the cached
 
 
 @pytest.fixture
-def on_shift(make_user):
+def someone_to_ring(make_user):
     """Someone to ring, so the incoming webhook goes all the way to queueing the call."""
     from volunteers.models import Volunteer
 
@@ -45,7 +45,7 @@ def _account_queries(queries) -> list[str]:
 
 
 def test_incoming_stays_within_its_query_budget_and_reads_accounts_from_the_cache(
-    client, settings, twilio_account, on_shift
+    client, settings, twilio_account, someone_to_ring
 ):
     post(
         client, settings, "/telephony/incoming", incoming_fields(call_sid="CA" + "1" * 32)
