@@ -215,14 +215,19 @@ class EmulatedCall:
 
     # --- REST (called from the carrier's HTTP threads; never block) ---------------------------
 
-    def rest_end(self, status: str) -> None:
+    def rest_end(self, status: str) -> str:
+        """End the call by REST; returns the status it ends in (as Twilio's answer says it
+        at once), or its current one when the request changes nothing."""
         if self.is_final:
-            return
+            return self.state
         if not self.is_answered:
             self._push("end", status="canceled", source="api")
-        elif status == "completed":
+            return "canceled"
+        if status == "completed":
             self._push("hangup", status="completed", source="api")
+            return "completed"
         # Twilio: Status=canceled on an answered call does nothing.
+        return self.state
 
     def rest_redirect(self, url: str, method: str = "POST", *, twiml: str = "") -> None:
         if self.is_final:
@@ -369,11 +374,13 @@ def billed(seconds: int) -> int:
     return 0 if seconds <= 0 else int(math.ceil(seconds / 60.0) * 60)
 
 
-def twilio_call_json(call: EmulatedCall) -> dict[str, Any]:
+def twilio_call_json(call: EmulatedCall, *, state: str = "") -> dict[str, Any]:
+    """The call resource; ``state`` is one it is moving to (the call's thread applies it)."""
     from .rest import rfc2822
 
     acc = call.account.account_id
-    status = call.state if call.state != "conference" else "in-progress"
+    state = state or call.state
+    status = state if state != "conference" else "in-progress"
     if status in ("bridged",):
         status = "in-progress"
     return {
@@ -392,7 +399,7 @@ def twilio_call_json(call: EmulatedCall) -> dict[str, Any]:
         "date_updated": rfc2822(time.time()),
         "start_time": rfc2822(call.answered_at),
         "end_time": rfc2822(call.ended_at),
-        "duration": str(call.duration_seconds) if call.is_final else None,
+        "duration": str(call.duration_seconds) if state in FINAL_STATES else None,
         "parent_call_sid": None,
         "forwarded_from": None,
         "group_sid": None,

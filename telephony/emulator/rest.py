@@ -341,8 +341,9 @@ def twilio_call_update(carrier, account, params, sid):
     if status:
         if status not in ("canceled", "completed"):
             raise RestError(400, f"Invalid Status: {status}", 21218)
-        call.rest_end(status)
-    elif params.get("Url") or params.get("Twiml"):
+        # Twilio answers with the call as the update left it: canceled, not still ringing.
+        return 200, call.twilio_json(state=call.rest_end(status))
+    if params.get("Url") or params.get("Twiml"):
         if call.is_final:
             raise RestError(400, "Call is not in-progress. Cannot redirect.", 21220)
         call.rest_redirect(params.get("Url", ""), params.get("Method", "POST"), twiml=params.get("Twiml", ""))

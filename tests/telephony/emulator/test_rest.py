@@ -65,6 +65,7 @@ def test_twilio_call_update_cancel_and_unknown_call(carrier):
     carrier.phone("+15005550100").wait_ringing()
     updated = client.calls(call.sid).update(status="canceled")
     assert updated.sid == call.sid
+    assert updated.status == "canceled"  # as Twilio answers: the update's outcome, at once
     carrier.call(call.sid).wait_for_state("canceled")
     assert carrier.requests[-1].form == {"Status": "canceled"}
 
