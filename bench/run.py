@@ -20,6 +20,7 @@ Rows:
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import os
@@ -155,6 +156,11 @@ def run_phases(args, carrier, volunteers, notes: list[str]) -> tuple[list[list[s
     def settle():
         quiet(carrier)
         carrier.reset()
+        # The carrier stands in for the provider: its own collector pausing this process would
+        # be timed as the app's latency. Its start-up heap and Django's are frozen, as the
+        # app's processes freeze theirs (llamenos/heap.py); the records of a phase are not.
+        gc.collect()
+        gc.freeze()
 
     on_shift_set(volunteers, ANSWER_VOLUNTEERS)
     limits = args.answer_limits
