@@ -101,9 +101,10 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 def database_pooled(database: dict, *, max_size: int) -> dict:
     """PostgreSQL connections from a per-process psycopg pool, shared by every thread.
 
-    Under ASGI each request runs in a thread of its own, so a connection per thread would mean a
-    new PostgreSQL connection (about 4 ms here) per webhook, or, kept open, connections piling
-    up until the server refuses clients. The pool keeps a few open and caps them.
+    HTTP requests run on a pool of worker threads (llamenos/http.py), websocket consumers and
+    Celery on threads of their own: with the pool, a request takes an open connection and gives
+    it back when it ends, instead of opening a new one (about 4 ms here) per webhook, and the
+    process never holds more than ``max_size``.
     """
     if max_size <= 0 or "postgresql" not in database["ENGINE"]:
         return database
@@ -113,6 +114,10 @@ def database_pooled(database: dict, *, max_size: int) -> dict:
 
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Worker threads per server process for HTTP requests (llamenos/http.py); each holds at most one
+# database connection while it serves, so keep it at or under the pool's size (DB_POOL_MAX_SIZE).
+HTTP_WORKER_THREADS = env.int("HTTP_WORKER_THREADS", default=16)
 
 REDIS_URL = env.str("REDIS_URL", default="")
 

@@ -96,7 +96,7 @@ def _database_settings(env: dict[str, str]) -> str:
 
 
 def test_database_connections_come_from_a_pool_by_default():
-    # Under ASGI every request has its own thread: without a pool each would open a connection.
+    # With CONN_MAX_AGE 0 and no pool, every request would open a connection of its own.
     assert _database_settings(FULL_PROD_ENV) == "0 {'min_size': 2, 'max_size': 16, 'timeout': 10}"
     assert _database_settings({**FULL_PROD_ENV, "DB_POOL_MAX_SIZE": "4"}).endswith(
         "'max_size': 4, 'timeout': 10}"
@@ -105,3 +105,17 @@ def test_database_connections_come_from_a_pool_by_default():
 
 def test_the_pool_can_be_turned_off():
     assert _database_settings({**FULL_PROD_ENV, "DB_POOL_MAX_SIZE": "0"}) == "0 None"
+
+
+def _http_threads(env: dict[str, str]) -> str:
+    result = run_manage(
+        "shell", "-c", "from django.conf import settings; print(settings.HTTP_WORKER_THREADS)", env=env
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_http_worker_threads_follow_the_pool_size_unless_set():
+    assert _http_threads(FULL_PROD_ENV) == "16"
+    assert _http_threads({**FULL_PROD_ENV, "DB_POOL_MAX_SIZE": "6"}) == "6"
+    assert _http_threads({**FULL_PROD_ENV, "DB_POOL_MAX_SIZE": "6", "HTTP_WORKER_THREADS": "4"}) == "4"

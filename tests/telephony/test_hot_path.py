@@ -126,7 +126,8 @@ def test_unknown_event_types_are_refused():
 
 
 def test_no_middleware_sends_asgi_requests_through_a_thread():
-    """One sync-only middleware puts every webhook through a thread and back; none may be."""
+    """Under Django's own ASGIHandler (AsyncClient; a server not given llamenos/http.py), one
+    sync-only middleware would put every request through a thread and back; none may be."""
     for path in django_settings.MIDDLEWARE:
         middleware = import_string(path)
         assert getattr(middleware, "async_capable", False), f"{path} is sync-only"
