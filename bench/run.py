@@ -15,6 +15,8 @@ Rows:
   server: what the server + Django + middleware cost with no work at all.
 - first / all legs requested: one call at a time with 1, 10 and 50 volunteers on shift; from
   the incoming webhook going out to the carrier holding the REST create of the first / last leg.
+
+Before the timed rows, a few calls per provider warm the server up (not timed).
 """
 
 from __future__ import annotations
@@ -186,6 +188,26 @@ def run_phases(args, carrier, volunteers, notes: list[str]) -> tuple[list[list[s
             for _kind, callers, hold, load in loads
             if hold is None  # the baseline hangs up at once: nobody stays on hold
         ]
+    # Not timed: the first calls in each web worker pay once for what a running server has long
+    # loaded (the first database connections of its threads, the broker connection, the
+    # provider's XML code paths); the idle row's p99 was those two calls.
+    warm_up = 2 * args.web_workers
+    for account in dict.fromkeys(run[0] for run in runs):
+        settle()
+        warm = answer_times(
+            carrier,
+            account,
+            name="warm-up",
+            calls=warm_up,
+            concurrency=warm_up,
+            time_limit=10.0,
+            callers=callers,
+            hold=(0.3, 0.6),
+        )
+        if warm.errors:
+            print(f"  warm-up ({account.provider}): {warm.errors[0]}", file=sys.stderr)
+    if runs:
+        notes.append(f"warm-up: {warm_up} calls per provider before the timed rows, not timed")
     for account, label, kind, concurrency, hold, load in runs:
         settle()
         result = answer_times(
