@@ -41,14 +41,16 @@ def test_the_server_entry_points_freeze_a_heap_that_already_holds_the_views(modu
     assert int(still_scanned) < int(frozen) // 20
 
 
-def test_the_celery_worker_freezes_its_heap_once_it_is_ready():
-    from celery.signals import worker_ready
+@pytest.mark.parametrize("signal_name", ["worker_ready", "worker_process_init"])
+def test_celery_worker_processes_freeze_their_heap(signal_name):
+    """worker_ready: the threads and solo pools; worker_process_init: each prefork child."""
+    from celery import signals
 
     import llamenos.celery  # noqa: F401 (connects the handler)
 
     gc.unfreeze()
     try:
-        worker_ready.send(sender=None)
+        getattr(signals, signal_name).send(sender=None)
         assert gc.get_freeze_count() > 100_000
     finally:
         gc.unfreeze()
