@@ -1,5 +1,5 @@
-"""Project middleware. All of it works in sync and async mode, so an ASGI request is not handed
-to a thread and back at each layer (that hop cost a quarter of the web process's CPU under load)."""
+"""Project middleware. It works in sync mode, as llamenos/http.py serves every request, and in
+async mode too (Django's own ASGIHandler, the test AsyncClient) without a thread hop of its own."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_asy
 from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
-from whitenoise.middleware import WhiteNoiseMiddleware
 
 from .models import HotlineSettings
 from .selectors import hotline_settings_get
@@ -77,26 +76,3 @@ class HotlineTimeZoneMiddleware(_BothModes):
             return await self.get_response(request)
         with timezone.override(request.hotline_settings.zone):
             return await self.get_response(request)
-
-
-class StaticFilesMiddleware(_BothModes, WhiteNoiseMiddleware):
-    """WhiteNoise, made async-capable: it is sync-only, and one sync-only middleware near the top
-    sent every ASGI request (webhooks included) to a thread and back to the event loop before
-    the view's own thread. Static files are served as WhiteNoise serves them (opened in a
-    thread); every other request goes straight on."""
-
-    def __init__(self, get_response):
-        WhiteNoiseMiddleware.__init__(self, get_response)
-        _BothModes.__init__(self, get_response)
-
-    def handle(self, request, get_response):
-        return WhiteNoiseMiddleware.__call__(self, request)
-
-    async def __acall__(self, request):
-        if self.autorefresh:  # DEBUG: looks on disk
-            static_file = await sync_to_async(self.find_file)(request.path_info)
-        else:
-            static_file = self.files.get(request.path_info)  # a dict lookup, no I/O
-        if static_file is None:
-            return await self.get_response(request)
-        return await sync_to_async(self.serve)(static_file, request)

@@ -1,5 +1,5 @@
 """What keeps webhook answers fast, and that it stays correct: the cached read-mostly rows, the
-incoming webhook's query budget, live events in one trip, async-capable middleware, and the
+incoming webhook's query budget, live events in one trip, static files in both server modes, and the
 queue-timeout backstop scheduled by the ringing task instead of the webhook."""
 
 from __future__ import annotations
@@ -9,12 +9,10 @@ import datetime as dt
 
 import pytest
 from channels.layers import get_channel_layer
-from django.conf import settings as django_settings
 from django.core.files.base import ContentFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from telephony import tasks
 from telephony.call_models import Call, CallState, PromptRecording
@@ -123,14 +121,6 @@ async def test_one_event_reaches_every_group_it_is_sent_to():
 def test_unknown_event_types_are_refused():
     with pytest.raises(ValueError, match="unknown live event type"):
         events_send(groups=["admins"], event_type="call.leaked", call=1)
-
-
-def test_no_middleware_sends_asgi_requests_through_a_thread():
-    """Under Django's own ASGIHandler (AsyncClient; a server not given llamenos/http.py), one
-    sync-only middleware would put every request through a thread and back; none may be."""
-    for path in django_settings.MIDDLEWARE:
-        middleware = import_string(path)
-        assert getattr(middleware, "async_capable", False), f"{path} is sync-only"
 
 
 async def test_static_files_and_webhooks_both_work_under_asgi(async_client):
