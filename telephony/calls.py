@@ -6,16 +6,20 @@ processes and repeated or reordered provider callbacks, only a legal, first tran
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from llamenos.audit import audit_record
 from llamenos.crypto import number_hash, number_last4
+from volunteers.shifts import anyone_to_ring_query
 
+from .bans import bans_active
 from .call_models import (
     CALL_TRANSITIONS,
     LEG_TRANSITIONS,
@@ -48,12 +52,26 @@ def call_event_record(*, call: Call, name: str, leg: CallLeg | None = None, **de
 
 
 def call_start(
-    *, account: ProviderAccount, provider_call_id: str, caller_e164: str, language: str = ""
+    *,
+    account: ProviderAccount,
+    provider_call_id: str,
+    caller_e164: str,
+    language: str = "",
+    state: str = CallState.IVR,
+    event: str = "",
+    fields: dict | None = None,
+    notes: tuple[str, ...] = (),
 ) -> tuple[Call, bool]:
     """The Call for this provider call id, created on its first webhook (idempotent).
 
-    The insert comes first: a repeated webhook is rare, so it pays the extra read, not every call.
+    The webhook decides where the call starts: in IVR, or already moved on from it to ``state``
+    by ``event`` (banned, rate limited, queued, straight to voicemail). One transaction writes the
+    call, its events (``call.started``, any ``notes``, the move) and the audit milestone, so the
+    caller's first answer waits on one commit. The insert comes first: a repeated webhook is
+    rare, so it pays the extra read, not every call.
     """
+    if state != CallState.IVR and CallState.IVR not in CALL_TRANSITIONS[state]:
+        raise ValueError(f"a call cannot start in {state}")
     try:
         with transaction.atomic():
             call = Call.objects.create(
@@ -63,11 +81,42 @@ def call_start(
                 caller_hash=number_hash(caller_e164) if caller_e164 else "",
                 caller_last4=number_last4(caller_e164),
                 language=language,
+                state=state,
+                **(fields or {}),
             )
-            CallEvent.objects.create(call=call, name="call.started", to_state=CallState.IVR)
+            events = [CallEvent(call=call, name="call.started", to_state=CallState.IVR)]
+            events += [CallEvent(call=call, name=name) for name in notes]
+            if state != CallState.IVR:
+                events.append(CallEvent(call=call, name=event, from_state=CallState.IVR, to_state=state))
+            CallEvent.objects.bulk_create(events)
+            if state in AUDITED_STATES:
+                audit_record(event=AUDITED_STATES[state], target=f"call {call.pk}")
     except IntegrityError:  # the provider repeated the webhook (a retry, or one still in flight)
         return Call.objects.get(provider=account.provider, provider_call_id=provider_call_id), False
+    if state != CallState.IVR:
+        logger.info("call %s: %s -> %s (%s)", call.pk, CallState.IVR, state, event)
     return call, True
+
+
+@dataclass(frozen=True)
+class CallerScreen:
+    banned: bool
+    anyone_to_ring: bool
+
+
+def caller_screen(*, caller_hash: str, at: dt.datetime) -> CallerScreen:
+    """Whether the caller is banned and whether anybody could be rung, in one round trip: the
+    incoming webhook asks both before the call row exists."""
+    banned = bans_active(at=at).filter(number_hash=caller_hash).values("pk").order_by()
+    ringable = anyone_to_ring_query(at=at).values("pk").order_by()
+    banned_sql, banned_params = banned.query.sql_with_params()
+    ringable_sql, ringable_params = ringable.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT EXISTS ({banned_sql}), EXISTS ({ringable_sql})", (*banned_params, *ringable_params)
+        )
+        is_banned, anyone = cursor.fetchone()
+    return CallerScreen(banned=bool(is_banned), anyone_to_ring=bool(anyone))
 
 
 def call_transition(

@@ -1,15 +1,15 @@
 """Per-caller sliding-window rate limit, kept in Redis (in-process only for the local demo).
 
 A caller who places more than ``limit`` calls within ``window_seconds`` is refused, and stays
-refused for ``block_seconds`` after that, even if they stop calling.
+refused for ``block_seconds`` after that, even if they stop calling. Calls are counted by the
+provider's call id, so a repeated webhook for the same call is not a second call.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-import uuid
-from collections import defaultdict, deque
+from collections import defaultdict
 from functools import cache
 
 import redis
@@ -27,14 +27,16 @@ def _redis_client(url: str) -> redis.Redis:
     return redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
 
 
-def _check_redis(caller_hash: str, *, limit: int, window_seconds: int, block_seconds: int) -> bool:
+def _check_redis(
+    caller_hash: str, call_id: str, *, limit: int, window_seconds: int, block_seconds: int
+) -> bool:
     client = _redis_client(settings.REDIS_URL)
     calls_key, block_key = f"{KEY_PREFIX}:calls:{caller_hash}", f"{KEY_PREFIX}:block:{caller_hash}"
     now = time.time()
     with client.pipeline(transaction=True) as pipe:
         pipe.exists(block_key)
         pipe.zremrangebyscore(calls_key, 0, now - window_seconds)
-        pipe.zadd(calls_key, {f"{now}:{uuid.uuid4().hex}": now})
+        pipe.zadd(calls_key, {call_id: now}, nx=True)  # a repeated webhook keeps its first time
         pipe.zcard(calls_key)
         pipe.expire(calls_key, window_seconds)
         blocked, _, _, count, _ = pipe.execute()
@@ -48,19 +50,21 @@ def _check_redis(caller_hash: str, *, limit: int, window_seconds: int, block_sec
 
 
 _memory_lock = threading.Lock()
-_memory_calls: dict[str, deque[float]] = defaultdict(deque)
+_memory_calls: dict[str, dict[str, float]] = defaultdict(dict)  # caller -> {call id: first seen}
 _memory_blocks: dict[str, float] = {}
 
 
-def _check_memory(caller_hash: str, *, limit: int, window_seconds: int, block_seconds: int) -> bool:
+def _check_memory(
+    caller_hash: str, call_id: str, *, limit: int, window_seconds: int, block_seconds: int
+) -> bool:
     now = time.monotonic()
     with _memory_lock:
         if _memory_blocks.get(caller_hash, 0) > now:
             return False
         calls = _memory_calls[caller_hash]
-        while calls and calls[0] <= now - window_seconds:
-            calls.popleft()
-        calls.append(now)
+        for old in [key for key, seen in calls.items() if seen <= now - window_seconds]:
+            del calls[old]
+        calls.setdefault(call_id, now)
         if len(calls) > limit:
             if block_seconds:
                 _memory_blocks[caller_hash] = now + block_seconds
@@ -68,15 +72,15 @@ def _check_memory(caller_hash: str, *, limit: int, window_seconds: int, block_se
     return True
 
 
-def caller_rate_allowed(*, caller_hash: str, limit: int, window_seconds: int, block_seconds: int) -> bool:
-    """Record one call from ``caller_hash`` and say whether it may go on."""
-    if not settings.REDIS_URL:
-        return _check_memory(
-            caller_hash, limit=limit, window_seconds=window_seconds, block_seconds=block_seconds
-        )
+def caller_rate_allowed(
+    *, caller_hash: str, call_id: str, limit: int, window_seconds: int, block_seconds: int
+) -> bool:
+    """Record call ``call_id`` from ``caller_hash`` (once, however often it is asked about) and
+    say whether it may go on."""
+    check = _check_redis if settings.REDIS_URL else _check_memory
     try:
-        return _check_redis(
-            caller_hash, limit=limit, window_seconds=window_seconds, block_seconds=block_seconds
+        return check(
+            caller_hash, call_id, limit=limit, window_seconds=window_seconds, block_seconds=block_seconds
         )
     except redis.RedisError as exc:
         raise RateLimitUnavailable(str(exc)) from exc

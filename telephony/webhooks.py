@@ -17,11 +17,11 @@ from django.views.decorators.http import require_GET
 
 from llamenos.access import public
 from llamenos.audit import audit_record
+from llamenos.crypto import number_hash
 from llamenos.selectors import hotline_settings_get
 from volunteers.shifts import anyone_to_ring
 
 from . import flow
-from .bans import caller_banned
 from .call_models import (
     LEG_LIVE_STATES,
     WAITING_STATES,
@@ -33,13 +33,14 @@ from .call_models import (
     PromptRecording,
 )
 from .calls import (
+    CallerScreen,
     call_claim,
-    call_event_record,
     call_finish,
     call_recording_save,
     call_start,
     call_transition,
     call_voicemail_save,
+    caller_screen,
     captcha_failure_count,
     leg_set_state,
 )
@@ -116,6 +117,8 @@ def leg_step(view):
 
 @verified_webhook
 def incoming(request, provider: Provider):
+    """A new call. Everything known before the first word (banned? over the rate limit? anyone
+    to ring?) is decided first, so the call is written once, already in the state it starts in."""
     event = provider.parse(request)
     if not event.call_id:
         return provider.render(flow.unknown_call())
@@ -123,41 +126,77 @@ def incoming(request, provider: Provider):
     menu = language_menu(settings_row.language_menu)
     # With no menu to ask from, the caller's language is known now and is stored with the call.
     known_language = "" if len(menu) > 1 else _language(settings_row, event.from_number, "")
+    caller_hash = number_hash(event.from_number) if event.from_number else ""
+    now = timezone.now()
+    screen = caller_screen(caller_hash=caller_hash, at=now)
+    allowed, counted = True, True
+    if caller_hash and settings_row.rate_limit_enabled and not screen.banned:
+        allowed, counted = _rate_allowed(caller_hash, event.call_id, settings_row)
+    captcha_digits = _captcha_digits(settings_row) if settings_row.captcha_enabled and len(menu) <= 1 else ""
+    state, start_event, fields = _start_state(
+        screen=screen, allowed=allowed, asks_first=len(menu) > 1 or bool(captcha_digits), now=now
+    )
+    if captcha_digits:
+        fields["captcha_expected"] = captcha_digits
     call, created = call_start(
         account=provider.account,
         provider_call_id=event.call_id,
         caller_e164=event.from_number,
         language=known_language,
+        state=state,
+        event=start_event,
+        fields=fields,
+        notes=() if counted else ("ratelimit.unavailable",),
     )
-    if not created and call.state != CallState.IVR:
-        return provider.render(_resume(call))
-    if call.caller_hash and caller_banned(caller_hash=call.caller_hash):
-        call_transition(call=call, to_state=CallState.REJECTED, event="call.banned")
+    if not created:  # a repeated webhook: carry on from where the call is
+        if call.state != CallState.IVR:
+            return provider.render(_resume(call))
+        if len(menu) > 1:
+            return provider.render(flow.language_menu(call=call, menu=menu))
+        return provider.render(_after_language(call, settings_row, known_language))
+    if call.state == CallState.REJECTED:
         return provider.render(flow.banned())
-    if created and call.caller_hash and not _rate_allowed(call, settings_row):
-        call_transition(call=call, to_state=CallState.RATE_LIMITED, event="call.rate_limited")
+    if call.state == CallState.RATE_LIMITED:
         language = known_language or _language(settings_row, event.from_number, "")
         return provider.render(flow.rate_limited(language=language))
     if len(menu) > 1:
         return provider.render(flow.language_menu(call=call, menu=menu))
-    return provider.render(_after_language(call, settings_row, known_language))
+    if captcha_digits:
+        return provider.render(flow.captcha(call=call, digits=captcha_digits, greet=True))
+    if call.state == CallState.VOICEMAIL:
+        return provider.render(flow.voicemail(call=call, flow=settings_row, greet=True))
+    queue_after_commit(call_ring, call.pk)
+    return provider.render(flow.hold(call=call, greet=True))
 
 
-def _rate_allowed(call: Call, settings_row: CallFlowSettings) -> bool:
-    if not settings_row.rate_limit_enabled:
-        return True
+def _start_state(*, screen: CallerScreen, allowed: bool, asks_first: bool, now) -> tuple[str, str, dict]:
+    """Where a new call starts, the event that puts it there, and the fields it starts with."""
+    if screen.banned:
+        return CallState.REJECTED, "call.banned", {}
+    if not allowed:
+        return CallState.RATE_LIMITED, "call.rate_limited", {}
+    if asks_first:  # a language menu or a CAPTCHA comes before anything else
+        return CallState.IVR, "", {}
+    if not screen.anyone_to_ring:
+        return CallState.VOICEMAIL, "call.nobody_available", {}
+    return CallState.QUEUED, "call.queued", {"queued_at": now}
+
+
+def _rate_allowed(caller_hash: str, call_id: str, settings_row: CallFlowSettings) -> tuple[bool, bool]:
+    """(may the call go on, was it counted). A crisis line lets the call through when it cannot
+    count; the call's history says so."""
     try:
-        return caller_rate_allowed(
-            caller_hash=call.caller_hash,
+        allowed = caller_rate_allowed(
+            caller_hash=caller_hash,
+            call_id=call_id,
             limit=settings_row.rate_limit_calls,
             window_seconds=settings_row.rate_limit_window_seconds,
             block_seconds=settings_row.rate_limit_block_seconds,
         )
     except RateLimitUnavailable:
-        # A crisis line lets the call through when it cannot count; the row says it happened.
-        logger.error("call %s: rate limit store unavailable, call allowed", call.pk)
-        call_event_record(call=call, name="ratelimit.unavailable")
-        return True
+        logger.error("provider call %s: rate limit store unavailable, call allowed", call_id)
+        return True, False
+    return allowed, True
 
 
 def _language(settings_row: CallFlowSettings, caller_e164: str, digits: str) -> str:
@@ -185,8 +224,12 @@ def _after_language(call: Call, settings_row: CallFlowSettings, language: str) -
     return _enter_hold(call, settings_row, greet=True)
 
 
+def _captcha_digits(settings_row: CallFlowSettings) -> str:
+    return "".join(secrets.choice("0123456789") for _ in range(settings_row.captcha_digits))
+
+
 def _new_captcha(call: Call, settings_row: CallFlowSettings, *, greet: bool, retry: bool = False) -> Script:
-    digits = "".join(secrets.choice("0123456789") for _ in range(settings_row.captcha_digits))
+    digits = _captcha_digits(settings_row)
     Call.objects.filter(pk=call.pk).update(captcha_expected=digits)
     return flow.captcha(call=call, digits=digits, greet=greet, retry=retry)
 

@@ -153,9 +153,14 @@ def volunteers_to_ring(*, at: dt.datetime) -> list[Volunteer]:
     return list(_ringable().filter(in_fallback_group=True))
 
 
+def anyone_to_ring_query(*, at: dt.datetime) -> QuerySet[Volunteer]:
+    """Non-empty exactly when ``volunteers_to_ring(at=at)`` would find anybody (for EXISTS)."""
+    return _ringable().filter(Q(id__in=_on_shift_ids(at=at)) | Q(in_fallback_group=True))
+
+
 def anyone_to_ring(*, at: dt.datetime) -> bool:
-    """Whether ``volunteers_to_ring(at=at)`` would find anybody, in one query (the webhook asks)."""
-    return _ringable().filter(Q(id__in=_on_shift_ids(at=at)) | Q(in_fallback_group=True)).exists()
+    """Whether ``volunteers_to_ring(at=at)`` would find anybody, in one query."""
+    return anyone_to_ring_query(at=at).exists()
 
 
 def volunteer_current_shift(*, volunteer: Volunteer, at: dt.datetime) -> ShiftOccurrence | None:

@@ -25,9 +25,9 @@ from .test_webhooks import incoming_fields, post
 
 pytestmark = pytest.mark.django_db
 
-# The call and its first event, the ban check, who could ring, queueing (accounts, prompt
-# recordings and shift times come from the per-process cache).
-INCOMING_QUERY_BUDGET = 10  # 6 queries and 2 transactions; 18 before the cached rows and the leaner flow
+# Banned and anyone to ring in one read, then the call and its events in one transaction
+# (accounts, prompt recordings and shift times come from the per-process cache).
+INCOMING_QUERY_BUDGET = 5  # 3 queries and 1 transaction; 10 when the call was written twice, 18 before
 
 
 @pytest.fixture

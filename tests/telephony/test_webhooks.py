@@ -60,6 +60,23 @@ def test_rate_limit_store_down_lets_the_call_through(client, settings, twilio_ac
     assert CallEvent.objects.filter(call=call, name="ratelimit.unavailable").exists()
 
 
+def test_a_repeated_incoming_webhook_is_one_call_and_counts_once(client, settings, twilio_account, make_user):
+    from telephony.ratelimit import caller_rate_reset
+
+    Volunteer.objects.create(user=make_user("ana"), phone="+14155550100", in_fallback_group=True)
+    caller_rate_reset(caller_hash=number_hash("+14155550123"))
+    for _ in range(5):  # over the default limit of 3 calls a minute, had each counted
+        response = post(client, settings, "/telephony/incoming", incoming_fields())
+        assert response.status_code == 200
+        assert "many calls from this number" not in response.content.decode()
+    call = Call.objects.get()
+    assert call.state == CallState.QUEUED
+    assert list(call.events.values_list("name", flat=True)) == ["call.started", "call.queued"]
+    # A new call from the same number is counted on its own.
+    post(client, settings, "/telephony/incoming", incoming_fields(call_sid="CA" + "d" * 32))
+    assert Call.objects.get(provider_call_id="CA" + "d" * 32).state == CallState.QUEUED
+
+
 def test_non_ascii_captcha_digits_are_a_failed_try_not_a_500(client, settings, twilio_account):
     call = Call.objects.create(
         provider_account=twilio_account,
