@@ -201,13 +201,17 @@ def call_announce(*, call: Call, event_type: str, **payload) -> None:
 
 
 def call_finish(*, call: Call, duration_seconds: int | None) -> None:
-    """The caller's side ended: completed if answered, missed if still waiting or no message left."""
+    """The caller's side ended: completed if answered, missed if still waiting or no message left.
+
+    ``call`` as just read (the status callback loads it); the transitions are conditional, so a
+    change in between only means the state is read again.
+    """
     now = timezone.now()
-    call.refresh_from_db()
     fields = {"ended_at": now, "duration_seconds": duration_seconds}
+    moved = True
     if call.state == CallState.ANSWERED:
         talk = int((now - call.answered_at).total_seconds()) if call.answered_at else None
-        call_transition(
+        moved = call_transition(
             call=call,
             to_state=CallState.COMPLETED,
             event="call.completed",
@@ -217,8 +221,11 @@ def call_finish(*, call: Call, duration_seconds: int | None) -> None:
         Call.objects.filter(pk=call.pk, ended_at__isnull=True).update(**fields)
     else:
         # Still waiting, or in voicemail with no message (yet: a late one moves it back).
-        call_transition(call=call, to_state=CallState.MISSED, event="call.caller_hung_up", fields=fields)
-    call.refresh_from_db(fields=["state"])
+        moved = call_transition(
+            call=call, to_state=CallState.MISSED, event="call.caller_hung_up", fields=fields
+        )
+    if not moved:  # already over, or moved on in between: announce where it really is
+        call.refresh_from_db(fields=["state"])
     call_announce(call=call, event_type="call.ended", state=call.state)
 
 

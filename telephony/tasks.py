@@ -11,6 +11,7 @@ import logging
 
 from celery import current_app, shared_task
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from .call_models import LEG_LIVE_STATES, WAITING_STATES, Call, CallLeg, CallState, LegState
@@ -39,14 +40,15 @@ def queue_after_commit(task, *args) -> None:
 
 
 def voicemail_if_nobody_left(call: Call) -> None:
-    """Every leg ended without an answer: the caller goes to voicemail now, not at the timeout."""
-    call.refresh_from_db(fields=["state"])
-    legs = call.legs.all()
-    if (
-        call.state in WAITING_STATES
-        and not legs.filter(state__in=LEG_LIVE_STATES | {LegState.ACCEPTED}).exists()
-    ):
-        call_event_record(call=call, name="ringing.nobody_reached", leg_count=legs.count())
+    """Every leg ended without an answer: the caller goes to voicemail now, not at the timeout.
+
+    One query when someone is still ringing or the call has moved on (every leg's end asks).
+    """
+    someone_left = CallLeg.objects.filter(
+        call=OuterRef("pk"), state__in=LEG_LIVE_STATES | {LegState.ACCEPTED}
+    )
+    if Call.objects.filter(pk=call.pk, state__in=WAITING_STATES).exclude(Exists(someone_left)).exists():
+        call_event_record(call=call, name="ringing.nobody_reached", leg_count=call.legs.count())
         queue_after_commit(call_to_voicemail_task, call.pk)
 
 
