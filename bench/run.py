@@ -114,6 +114,22 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt(f"signal {signum}")
 
 
+def speed_probe_ms() -> float:
+    """A fixed pure-Python loop, best of three, in ms: this machine's speed right now.
+
+    Shared machines change speed from hour to hour (here, by more than half within one day);
+    runs are comparable only at similar probe times.
+    """
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        total = 0
+        for number in range(2_000_000):
+            total += number
+        best = min(best, time.perf_counter() - started)
+    return best * 1000
+
+
 def context_lines(args) -> list[str]:
     import django
 
@@ -256,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["BENCH_CONN_MAX_AGE"] = str(args.conn_max_age)
     os.environ["BENCH_DB_POOL_MAX_SIZE"] = str(args.db_pool)
     started = time.monotonic()
+    speed_before = speed_probe_ms()
     port = free_port()
     app_url = f"http://127.0.0.1:{port}"
     from telephony.emulator import Carrier
@@ -306,6 +323,8 @@ def main(argv: list[str] | None = None) -> int:
         f"answer-time runs: {ANSWER_VOLUNTEERS} volunteers on shift, each caller hangs up once on hold; "
         f"fan-out: {args.reps} call(s) per size, one at a time; total {time.monotonic() - started:.0f}s",
         *notes,
+        f"machine speed: a fixed Python loop took {speed_before:.0f} ms before the run and "
+        f"{speed_probe_ms():.0f} ms after (lower is faster; compare runs at similar speeds)",
     ]
     print("\n".join(lines), flush=True)
     if args.json:

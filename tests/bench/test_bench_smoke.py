@@ -61,6 +61,7 @@ def test_quick_run_measures_every_row(tmp_path):
         assert result["count"] >= 1, result
     # The fan-out target is printed next to its row, met or not (the answer-time one needs 20 calls).
     assert "max < 500 ms" in run.stdout
+    assert "machine speed: a fixed Python loop took" in run.stdout
     assert "peak" in run.stdout and "connections" in run.stdout
 
 
