@@ -37,10 +37,6 @@ def bans_active(*, at: dt.datetime | None = None) -> QuerySet[Ban]:
     return Ban.objects.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=at))
 
 
-def caller_banned(*, caller_hash: str) -> bool:
-    return bans_active().filter(number_hash=caller_hash).exists()
-
-
 def ban_add(
     *, actor: User, number: str, reason: str, expires_at: dt.datetime | None = None, request=None
 ) -> Ban:
