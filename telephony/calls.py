@@ -229,18 +229,48 @@ def call_finish(*, call: Call, duration_seconds: int | None) -> None:
     call_announce(call=call, event_type="call.ended", state=call.state)
 
 
+def _leg_event(leg: CallLeg, state: str) -> CallEvent:
+    return CallEvent(
+        call_id=leg.call_id, leg=leg, name=f"leg.{state}", details={"volunteer_id": leg.volunteer_id}
+    )
+
+
+def _leg_moved(leg: CallLeg, state: str, fields: dict[str, Any]) -> None:
+    leg.state = state
+    for name, value in fields.items():
+        setattr(leg, name, value)
+
+
 def leg_set_state(*, leg: CallLeg, state: str, **fields) -> bool:
     """Move a leg forward to ``state``; a late or repeated callback changes nothing."""
     moved = (
         CallLeg.objects.filter(pk=leg.pk, state__in=LEG_TRANSITIONS[state]).update(state=state, **fields) == 1
     )
     if moved:
-        leg.state = state
-        for name, value in fields.items():
-            setattr(leg, name, value)
-        CallEvent.objects.create(
-            call_id=leg.call_id, leg=leg, name=f"leg.{state}", details={"volunteer_id": leg.volunteer_id}
+        _leg_moved(leg, state, fields)
+        _leg_event(leg, state).save()
+    return moved
+
+
+def legs_set_state(*, legs: list[CallLeg], state: str, **fields) -> list[CallLeg]:
+    """leg_set_state for many legs of a call at once (a fan-out's 50 legs placed or cancelled):
+    the same three queries whatever their number. Returns the legs that moved."""
+    if len(legs) < 2:
+        return [leg for leg in legs if leg_set_state(leg=leg, state=state, **fields)]
+    with transaction.atomic():
+        # Locked, so a leg's own webhook waits and then sees the new state, never the reverse.
+        movable = set(
+            CallLeg.objects.select_for_update()
+            .filter(pk__in=[leg.pk for leg in legs], state__in=LEG_TRANSITIONS[state])
+            .order_by("pk")  # one locking order, so two cancellations cannot deadlock
+            .values_list("pk", flat=True)
         )
+        moved = [leg for leg in legs if leg.pk in movable]
+        if moved:
+            CallLeg.objects.filter(pk__in=movable).update(state=state, **fields)
+            for leg in moved:
+                _leg_moved(leg, state, fields)
+            CallEvent.objects.bulk_create([_leg_event(leg, state) for leg in moved])
     return moved
 
 

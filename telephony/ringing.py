@@ -11,13 +11,14 @@ import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from volunteers.models import CallPreference, Volunteer
 from volunteers.shifts import volunteers_to_ring
 
 from .call_models import LEG_LIVE_STATES, WAITING_STATES, Call, CallLeg, CallState, LegState
-from .calls import call_event_record, call_transition, leg_set_state
+from .calls import call_event_record, call_transition, leg_set_state, legs_set_state
 from .events import events_send, volunteer_group
 from .flow import step_url
 from .providers import ProviderError, provider_for
@@ -81,24 +82,33 @@ def _leg_request(provider, leg: CallLeg, ring_timeout_seconds: int) -> Callable[
 
 def _legs_placed(call: Call, outcomes: dict[CallLeg, str | ProviderError]) -> list[int]:
     """Store what the carrier answered for each leg; returns the legs to retry."""
-    now, retry = timezone.now(), []
+    now, retry, placed = timezone.now(), [], {}
     for leg, outcome in outcomes.items():
-        if isinstance(outcome, ProviderError):
-            if outcome.permanent:
-                leg_set_state(leg=leg, state=LegState.FAILED, error=outcome.message[:200], ended_at=now)
-            else:
-                logger.warning("leg %s: retryable provider error: %s", leg.pk, outcome.message)
-                retry.append(leg.pk)
-            continue
-        CallLeg.objects.filter(pk=leg.pk).update(provider_request_id=outcome, requested_at=now)
+        if not isinstance(outcome, ProviderError):
+            placed[leg.pk] = outcome
+        elif outcome.permanent:
+            leg_set_state(leg=leg, state=LegState.FAILED, error=outcome.message[:200], ended_at=now)
+        else:
+            logger.warning("leg %s: retryable provider error: %s", leg.pk, outcome.message)
+            retry.append(leg.pk)
+    if not placed:
+        return retry
+    request_ids = Case(*(When(pk=pk, then=Value(outcome)) for pk, outcome in placed.items()))
+    CallLeg.objects.filter(pk__in=placed).update(
+        provider_request_id=request_ids,
+        requested_at=now,
         # The leg's first webhook may already have stored its own call id (Plivo's CallUUID).
-        CallLeg.objects.filter(pk=leg.pk, provider_call_id="").update(provider_call_id=outcome)
-        leg.refresh_from_db(fields=["provider_call_id", "provider_request_id", "requested_at"])
-        leg_set_state(leg=leg, state=LegState.REQUESTED)
+        provider_call_id=Case(When(provider_call_id="", then=request_ids), default=F("provider_call_id")),
+    )
+    call_ids = dict(CallLeg.objects.filter(pk__in=placed).values_list("pk", "provider_call_id"))
+    legs = [leg for leg in outcomes if leg.pk in placed]
+    for leg in legs:
+        leg.provider_request_id, leg.requested_at = placed[leg.pk], now
+        leg.provider_call_id = call_ids[leg.pk]
+    legs_set_state(legs=legs, state=LegState.REQUESTED)
     # The call may have been answered or abandoned while the legs were being placed.
-    placed = [leg for leg, outcome in outcomes.items() if not isinstance(outcome, ProviderError)]
-    if placed and not _still_waiting(call):
-        legs_cancel(call=call, legs=placed)
+    if not _still_waiting(call):
+        legs_cancel(call=call, legs=legs)
     return retry
 
 
@@ -108,8 +118,7 @@ def legs_start(*, call: Call, legs: list[CallLeg], ring_timeout_seconds: int) ->
     if not legs:
         return []
     if not _still_waiting(call):
-        for leg in legs:
-            leg_set_state(leg=leg, state=LegState.CANCELED, ended_at=timezone.now())
+        legs_set_state(legs=legs, state=LegState.CANCELED, ended_at=timezone.now())
         return []
     provider = provider_for(call.provider_account)
     requests = {leg: _leg_request(provider, leg, ring_timeout_seconds) for leg in legs}
@@ -157,10 +166,9 @@ def legs_cancel(*, call: Call, legs: Iterable[CallLeg] | None = None, keep_leg_i
         legs = CallLeg.objects.filter(call=call, state__in=LEG_LIVE_STATES).exclude(pk=keep_leg_id)
     legs = list(legs)
     now = timezone.now()
-    for leg in legs:
-        if not leg.provider_call_id:
-            # Not placed yet: legs_start sees the call is no longer waiting and gives up.
-            leg_set_state(leg=leg, state=LegState.CANCELED, ended_at=now)
+    # Not placed yet: legs_start sees the call is no longer waiting and gives up.
+    unplaced = [leg for leg in legs if not leg.provider_call_id]
+    legs_set_state(legs=unplaced, state=LegState.CANCELED, ended_at=now)
     placed = [leg for leg in legs if leg.provider_call_id]
     if not placed:
         return len(legs)
@@ -173,16 +181,16 @@ def legs_cancel(*, call: Call, legs: Iterable[CallLeg] | None = None, keep_leg_i
         else:
             provider.end_leg(leg.provider_call_id, request_id=leg.provider_request_id)
 
-    retryable = None
+    retryable, taken, ended = None, [], []
     for leg, outcome in fan_out(end, placed).items():
         if isinstance(outcome, ProviderError):
             # A permanent refusal (credentials) cannot be retried; the row says why.
             call_event_record(call=call, leg=leg, name="leg.cancel_failed", error=outcome.message[:200])
             retryable = retryable or (None if outcome.permanent else outcome)
-        elif leg in told:
-            leg_set_state(leg=leg, state=LegState.TAKEN_ELSEWHERE)  # its own XML hangs up
         else:
-            leg_set_state(leg=leg, state=LegState.CANCELED, ended_at=now)
+            (taken if leg in told else ended).append(leg)
+    legs_set_state(legs=taken, state=LegState.TAKEN_ELSEWHERE)  # their own XML hangs up
+    legs_set_state(legs=ended, state=LegState.CANCELED, ended_at=now)
     if retryable:
         raise retryable
     return len(legs)

@@ -14,8 +14,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from telephony import tasks
-from telephony.call_models import Call, CallState, PromptRecording
+from telephony import ringing, tasks
+from telephony.call_models import Call, CallEvent, CallLeg, CallState, LegState, PromptRecording
+from telephony.calls import legs_set_state
 from telephony.events import events_send
 from telephony.models import ProviderAccount
 from telephony.prompts import prompt
@@ -175,3 +176,69 @@ def test_the_demo_schedules_no_backstop_since_eager_mode_ignores_eta(monkeypatch
     call = Call(pk=1, queued_at=timezone.now())
     tasks.queue_timeout_schedule(call=call, after_seconds=90)
     assert recorder.calls == []
+
+
+def _call_with_legs(account, count: int, make_user) -> tuple[Call, list[CallLeg]]:
+    from volunteers.models import Volunteer
+
+    call = Call.objects.create(
+        provider_account=account,
+        provider="twilio",
+        provider_call_id=f"CA{count:032d}",
+        state=CallState.RINGING,
+        queued_at=timezone.now(),
+    )
+    volunteers = [
+        Volunteer.objects.create(user=make_user(f"v{count}-{index}"), phone=f"+1415555{count:02d}{index:02d}")
+        for index in range(count)
+    ]
+    CallLeg.objects.bulk_create([CallLeg(call=call, volunteer=volunteer) for volunteer in volunteers])
+    return call, list(CallLeg.objects.filter(call=call).order_by("pk"))
+
+
+def _placed_queries(call: Call, legs: list[CallLeg]) -> int:
+    outcomes = {leg: f"request-{leg.pk}" for leg in legs}
+    with CaptureQueriesContext(connection) as queries:
+        assert ringing._legs_placed(call, outcomes) == []
+    return len(queries)
+
+
+def test_placing_fifty_legs_costs_what_placing_two_does(twilio_account, make_user):
+    few = _placed_queries(*_call_with_legs(twilio_account, 2, make_user))
+    many = _placed_queries(*_call_with_legs(twilio_account, 50, make_user))
+    assert many == few, "storing the carrier's answers must not cost queries per leg"
+    assert many <= 8
+
+
+def test_placed_legs_keep_a_call_id_their_own_webhook_stored_first(twilio_account, make_user):
+    call, legs = _call_with_legs(twilio_account, 3, make_user)
+    # Plivo: the first leg's ring callback (with its CallUUID) beat the REST answer back.
+    CallLeg.objects.filter(pk=legs[0].pk).update(provider_call_id="call-uuid-0", state=LegState.RINGING)
+    legs[0].refresh_from_db()
+    _placed_queries(call, legs)
+
+    rows = {leg.pk: leg for leg in CallLeg.objects.filter(call=call)}
+    assert rows[legs[0].pk].provider_call_id == "call-uuid-0"
+    assert rows[legs[0].pk].state == LegState.RINGING  # never moved back to requested
+    for leg in legs:
+        assert rows[leg.pk].provider_request_id == f"request-{leg.pk}"
+        assert rows[leg.pk].requested_at is not None
+    for leg in legs[1:]:
+        row = rows[leg.pk]
+        assert (row.provider_call_id, row.state) == (f"request-{leg.pk}", LegState.REQUESTED)
+    requested = CallEvent.objects.filter(call=call, name="leg.requested")
+    assert sorted(requested.values_list("leg_id", flat=True)) == [leg.pk for leg in legs[1:]]
+
+
+def test_many_legs_move_together_and_only_where_the_move_is_legal(twilio_account, make_user):
+    call, legs = _call_with_legs(twilio_account, 4, make_user)
+    CallLeg.objects.filter(pk=legs[0].pk).update(state=LegState.COMPLETED)  # already over
+
+    moved = legs_set_state(legs=legs, state=LegState.CANCELED, ended_at=timezone.now())
+    assert moved == legs[1:]
+    assert all(leg.state == LegState.CANCELED and leg.ended_at for leg in moved)
+    states = dict(CallLeg.objects.filter(call=call).values_list("pk", "state"))
+    assert states == {legs[0].pk: LegState.COMPLETED, **{leg.pk: LegState.CANCELED for leg in legs[1:]}}
+    assert CallEvent.objects.filter(call=call, name="leg.canceled").count() == 3
+    assert legs_set_state(legs=legs, state=LegState.CANCELED) == []  # repeated: nothing more
+    assert CallEvent.objects.filter(call=call, name="leg.canceled").count() == 3

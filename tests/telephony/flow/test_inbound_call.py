@@ -223,7 +223,7 @@ def test_queue_timeout_sends_the_caller_to_voicemail(hotline):
 
 
 def test_caller_hanging_up_while_phones_ring_is_missed_and_cancels_legs(hotline):
-    volunteers = [hotline.volunteer(name) for name in ("ana", "ben")]
+    volunteers = [hotline.volunteer(name) for name in ("ana", "ben", "cris")]
     caller = hotline.dial()
     caller.wait_for_state("queued", timeout=10)
     for volunteer in volunteers:
@@ -236,6 +236,11 @@ def test_caller_hanging_up_while_phones_ring_is_missed_and_cancels_legs(hotline)
         lambda: set(CallLeg.objects.filter(call=call).values_list("state", flat=True)) == {LegState.CANCELED},
         what="legs cancelled",
     )
+    # Placed and cancelled together, each leg still has its carrier id and says so once.
+    legs = CallLeg.objects.filter(call=call)
+    assert all(leg.provider_request_id and leg.requested_at for leg in legs)
+    cancelled = CallEvent.objects.filter(call=call, name="leg.canceled").values_list("leg_id", flat=True)
+    assert sorted(cancelled) == sorted(leg.pk for leg in legs)
     for volunteer in volunteers:
         wait_until(
             lambda v=volunteer: (
