@@ -257,10 +257,12 @@ def legs_set_state(*, legs: list[CallLeg], state: str, **fields) -> list[CallLeg
     the same three queries whatever their number. Returns the legs that moved."""
     if len(legs) < 2:
         return [leg for leg in legs if leg_set_state(leg=leg, state=state, **fields)]
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         # Locked, so a leg's own webhook waits and then sees the new state, never the reverse.
+        # no_key: the lock an UPDATE takes anyway; a webhook writing this leg's events (a row
+        # that refers to it) does not wait on it.
         movable = set(
-            CallLeg.objects.select_for_update()
+            CallLeg.objects.select_for_update(no_key=True)
             .filter(pk__in=[leg.pk for leg in legs], state__in=LEG_TRANSITIONS[state])
             .order_by("pk")  # one locking order, so two cancellations cannot deadlock
             .values_list("pk", flat=True)

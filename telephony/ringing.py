@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 
+from django.db import transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
@@ -93,19 +94,27 @@ def _legs_placed(call: Call, outcomes: dict[CallLeg, str | ProviderError]) -> li
             retry.append(leg.pk)
     if not placed:
         return retry
-    request_ids = Case(*(When(pk=pk, then=Value(outcome)) for pk, outcome in placed.items()))
-    CallLeg.objects.filter(pk__in=placed).update(
-        provider_request_id=request_ids,
-        requested_at=now,
-        # The leg's first webhook may already have stored its own call id (Plivo's CallUUID).
-        provider_call_id=Case(When(provider_call_id="", then=request_ids), default=F("provider_call_id")),
-    )
-    call_ids = dict(CallLeg.objects.filter(pk__in=placed).values_list("pk", "provider_call_id"))
     legs = [leg for leg in outcomes if leg.pk in placed]
-    for leg in legs:
-        leg.provider_request_id, leg.requested_at = placed[leg.pk], now
-        leg.provider_call_id = call_ids[leg.pk]
-    legs_set_state(legs=legs, state=LegState.REQUESTED)
+    with transaction.atomic():
+        # Rows are locked in pk order before any is written, as legs_set_state does: a
+        # cancellation moving the same legs at the same moment waits instead of deadlocking.
+        call_ids = dict(
+            CallLeg.objects.select_for_update(no_key=True)
+            .filter(pk__in=placed)
+            .order_by("pk")
+            .values_list("pk", "provider_call_id")
+        )
+        request_ids = Case(*(When(pk=pk, then=Value(outcome)) for pk, outcome in placed.items()))
+        CallLeg.objects.filter(pk__in=placed).update(
+            provider_request_id=request_ids,
+            requested_at=now,
+            # The leg's first webhook may already have stored its own call id (Plivo's CallUUID).
+            provider_call_id=Case(When(provider_call_id="", then=request_ids), default=F("provider_call_id")),
+        )
+        for leg in legs:
+            leg.provider_request_id, leg.requested_at = placed[leg.pk], now
+            leg.provider_call_id = call_ids[leg.pk] or placed[leg.pk]
+        legs_set_state(legs=legs, state=LegState.REQUESTED)
     # The call may have been answered or abandoned while the legs were being placed.
     if not _still_waiting(call):
         legs_cancel(call=call, legs=legs)

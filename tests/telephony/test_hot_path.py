@@ -242,3 +242,50 @@ def test_many_legs_move_together_and_only_where_the_move_is_legal(twilio_account
     assert CallEvent.objects.filter(call=call, name="leg.canceled").count() == 3
     assert legs_set_state(legs=legs, state=LegState.CANCELED) == []  # repeated: nothing more
     assert CallEvent.objects.filter(call=call, name="leg.canceled").count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_placing_legs_waits_for_a_cancellation_holding_them_instead_of_deadlocking(twilio_account, make_user):
+    """A hang-up's task locks the call's legs in pk order while the ringing task stores the
+    carrier's answers for the same legs: the ringing task must take its locks in the same order."""
+    import threading
+    import time
+
+    from django.db import connections, transaction
+
+    call, legs = _call_with_legs(twilio_account, 8, make_user)
+    # Early webhooks rewrote the first legs: on disk they now come after the others, so a
+    # statement that locks rows as it finds them no longer locks them in pk order.
+    CallLeg.objects.filter(pk__in=[leg.pk for leg in legs[:4]]).update(error="")
+    failures, first_locked, placed = [], threading.Event(), threading.Event()
+
+    def cancellation():
+        try:
+            with transaction.atomic():
+                CallLeg.objects.select_for_update(no_key=True).filter(pk=legs[0].pk).first()
+                first_locked.set()
+                time.sleep(0.5)  # the ringing task is now waiting, holding whatever it locked
+                CallLeg.objects.select_for_update(no_key=True).filter(pk=legs[-1].pk).first()
+        except Exception as error:  # a deadlock here is the test's finding
+            failures.append(error)
+        finally:
+            connections.close_all()
+
+    def placing():
+        try:
+            first_locked.wait()
+            ringing._legs_placed(call, {leg: f"request-{leg.pk}" for leg in legs})
+            placed.set()
+        except Exception as error:
+            failures.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=cancellation), threading.Thread(target=placing)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert failures == []
+    assert placed.is_set()
+    assert all(row.provider_request_id for row in CallLeg.objects.filter(call=call))
