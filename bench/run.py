@@ -99,12 +99,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--conn-max-age needs --db-pool 0: pooled connections are never kept per thread")
     if args.server == "daphne":
         args.web_workers = 1
-    # Phase deadlines keep the whole run near four minutes whatever the machine does; each
-    # row's n says how many calls fit.
+    # Phase deadlines keep the whole run near six minutes whatever the machine does; each
+    # row's n says how many calls fit. The target row ("live") runs longest: a p99 read off 85
+    # calls is the slowest call or the one before it, so one hiccup of the machine decided it;
+    # about 190 calls put it between the second and third slowest.
     args.answer_limits = (
         {"idle": 5.0, "live": 8.0, "short": 5.0, "saturated": 5.0, "baseline": 5.0}
         if args.quick
-        else {"idle": 10.0, "live": 40.0, "short": 20.0, "saturated": 10.0, "baseline": 10.0}
+        else {"idle": 10.0, "live": 100.0, "short": 20.0, "saturated": 10.0, "baseline": 10.0}
     )
     args.fanout_limit = 10.0 if args.quick else 15.0
     return args
