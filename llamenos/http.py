@@ -12,10 +12,18 @@ comes back once, with its whole response. Websockets never come here: asgi.py ro
 
 The pool is fixed (``HTTP_WORKER_THREADS``), so the threads, and the database connections they
 hold while serving, are bounded; a request beyond that waits for a free thread.
+
+A webhook spends most of its time waiting on PostgreSQL and Redis, a few round trips each. When
+the answer to one comes back, its thread must get the GIL again, and while another request runs
+Python it waits for that thread to let go: by default after up to 5 ms, once per round trip. The
+server process switches threads every ``HTTP_GIL_SWITCH_INTERVAL`` seconds instead (0.5 ms by
+default). Measured with the bench, 20 calls live, Twilio, two runs each way on the same hour:
+answer p99 61.6 and 47.1 ms at 5 ms; 32.5 and 39.1 ms at 0.5 ms.
 """
 
 from __future__ import annotations
 
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import async_to_sync, sync_to_async
@@ -58,6 +66,9 @@ class ThreadedHTTPHandler(ASGIHandler):
         self.threads = threads or settings.HTTP_WORKER_THREADS
         if self.threads < 1:
             raise ImproperlyConfigured("HTTP_WORKER_THREADS must be at least 1.")
+        if settings.HTTP_GIL_SWITCH_INTERVAL <= 0:
+            raise ImproperlyConfigured("HTTP_GIL_SWITCH_INTERVAL must be a positive number of seconds.")
+        sys.setswitchinterval(settings.HTTP_GIL_SWITCH_INTERVAL)  # for the whole server process
         self._executor = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="http")
         # A thread started by sync_to_async: async_to_sync in a view (live events) runs on this
         # server's event loop and its channel-layer connections, not on a loop of its own.

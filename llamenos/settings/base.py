@@ -118,6 +118,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Worker threads per server process for HTTP requests (llamenos/http.py); each holds at most one
 # database connection while it serves, so keep it at or under the pool's size (DB_POOL_MAX_SIZE).
 HTTP_WORKER_THREADS = env.int("HTTP_WORKER_THREADS", default=16)
+# How often a web server process hands the GIL between its threads (seconds; Python's own is
+# 0.005): a request back from a database round trip waits at most this long (llamenos/http.py).
+HTTP_GIL_SWITCH_INTERVAL = env.float("HTTP_GIL_SWITCH_INTERVAL", default=0.0005)
 
 REDIS_URL = env.str("REDIS_URL", default="")
 

@@ -137,6 +137,21 @@ def test_zero_worker_threads_is_refused_at_start_up(settings):
         ThreadedHTTPHandler()
 
 
+def test_the_server_process_hands_the_gil_over_at_the_configured_interval(settings):
+    import sys
+
+    before = sys.getswitchinterval()
+    settings.HTTP_GIL_SWITCH_INTERVAL = 0.002
+    try:
+        ThreadedHTTPHandler(threads=1)
+        assert sys.getswitchinterval() == pytest.approx(0.002)
+        settings.HTTP_GIL_SWITCH_INTERVAL = 0
+        with pytest.raises(ImproperlyConfigured, match="HTTP_GIL_SWITCH_INTERVAL"):
+            ThreadedHTTPHandler(threads=1)
+    finally:
+        sys.setswitchinterval(before)
+
+
 async def test_websockets_are_not_served_here(app):
     with pytest.raises(ValueError, match="not websocket"):
         await app({"type": "websocket", "path": "/ws/events/"}, None, None)
