@@ -102,7 +102,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     # Phase deadlines keep the whole run near six minutes whatever the machine does; each
     # row's n says how many calls fit. The target row ("live") runs longest: a p99 read off 85
     # calls is the slowest call or the one before it, so one hiccup of the machine decided it;
-    # about 190 calls put it between the second and third slowest.
+    # 100 s fits the 200 calls --calls allows, which puts it between the second and third slowest.
     args.answer_limits = (
         {"idle": 5.0, "live": 8.0, "short": 5.0, "saturated": 5.0, "baseline": 5.0}
         if args.quick

@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 
 from django.db import transaction
-from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from volunteers.models import CallPreference, Volunteer
@@ -104,16 +103,11 @@ def _legs_placed(call: Call, outcomes: dict[CallLeg, str | ProviderError]) -> li
             .order_by("pk")
             .values_list("pk", "provider_call_id")
         )
-        request_ids = Case(*(When(pk=pk, then=Value(outcome)) for pk, outcome in placed.items()))
-        CallLeg.objects.filter(pk__in=placed).update(
-            provider_request_id=request_ids,
-            requested_at=now,
-            # The leg's first webhook may already have stored its own call id (Plivo's CallUUID).
-            provider_call_id=Case(When(provider_call_id="", then=request_ids), default=F("provider_call_id")),
-        )
         for leg in legs:
             leg.provider_request_id, leg.requested_at = placed[leg.pk], now
+            # The leg's first webhook may already have stored its own call id (Plivo's CallUUID).
             leg.provider_call_id = call_ids[leg.pk] or placed[leg.pk]
+        CallLeg.objects.bulk_update(legs, ["provider_request_id", "requested_at", "provider_call_id"])
         legs_set_state(legs=legs, state=LegState.REQUESTED)
     # The call may have been answered or abandoned while the legs were being placed.
     if not _still_waiting(call):
