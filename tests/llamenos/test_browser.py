@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import TEST_PASSWORD
 
@@ -18,17 +19,17 @@ def log_in(page, live_server, username: str) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_admin_logs_in_and_reaches_settings_and_audit(page, live_server, admin_user):
     log_in(page, live_server, "ada")
-    assert page.locator("nav.mainnav").get_by_text("Audit log").is_visible()
+    expect(page.locator("nav.mainnav").get_by_text("Audit log")).to_be_visible()
 
     page.click("text=Settings")
     page.fill("#id_hotline_name", "Línea de Apoyo")
     page.click("button:has-text('Save')")
-    assert page.get_by_text("Hotline settings saved.").is_visible()
+    expect(page.get_by_text("Hotline settings saved.")).to_be_visible()
     assert page.locator(".brand").inner_text() == "Línea de Apoyo"
 
     page.click("text=Audit log")
-    assert page.locator("td code", has_text="settings.hotline_updated").is_visible()
-    assert page.locator("td code", has_text="auth.login").first.is_visible()
+    expect(page.locator("td code", has_text="settings.hotline_updated")).to_be_visible()
+    expect(page.locator("td code", has_text="auth.login").first).to_be_visible()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -39,7 +40,7 @@ def test_volunteer_gets_the_403_page_on_admin_pages(page, live_server, volunteer
     for path in ("/settings/", "/audit/"):
         response = page.goto(f"{live_server.url}{path}")
         assert response.status == 403
-        assert page.get_by_text("This page is not for your account").is_visible()
+        expect(page.get_by_text("This page is not for your account")).to_be_visible()
 
 
 @pytest.mark.django_db(transaction=True)

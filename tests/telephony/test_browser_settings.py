@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from telephony.emulator import Account, Carrier
 from telephony.models import ProviderAccount
@@ -36,22 +37,22 @@ def test_admin_adds_accounts_and_tests_the_connections(
         page.fill("#id_account_id", TWILIO_SID)
         page.fill("#id_new_auth_token", TWILIO_TOKEN)
         page.click("button:has-text('Save')")
-        assert page.get_by_text("Provider account “Main line” added.").is_visible()
+        expect(page.get_by_text("Provider account “Main line” added.")).to_be_visible()
         assert TWILIO_TOKEN not in page.content()
 
         twilio = ProviderAccount.objects.get(provider="twilio")
         card = page.locator(f"#account-{twilio.pk}").locator("xpath=..")
         card.get_by_role("button", name="Test connection").click()
-        assert page.get_by_text("Connection to Twilio works: account “Hotline Twilio”.").is_visible()
+        expect(page.get_by_text("Connection to Twilio works: account “Hotline Twilio”.")).to_be_visible()
 
         plivo_card = page.locator(f"#account-{plivo_account.pk}").locator("xpath=..")
         plivo_card.get_by_role("button", name="Test connection").click()
-        assert page.get_by_text("Connection to Plivo works: account “Hotline Plivo”.").is_visible()
+        expect(page.get_by_text("Connection to Plivo works: account “Hotline Plivo”.")).to_be_visible()
         assert "https://hotline.example.org/telephony/incoming" in page.content()
 
         carrier.fail_next("GET", r"/Accounts/", 401)
         card.get_by_role("button", name="Test connection").click()
-        assert page.get_by_text("Connection to Twilio failed: twilio: HTTP 401").is_visible()
+        expect(page.get_by_text("Connection to Twilio failed: twilio: HTTP 401")).to_be_visible()
         page.goto(f"{live_server.url}/telephony/settings/")  # a clean page (no flash) for the picture
         shots = os.environ.get("LLAMENOS_SCREENSHOT_DIR")
         if shots:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from playwright.sync_api import expect
 
 from telephony.call_models import Ban, Call, CallEvent, CallState
 from tests.llamenos.test_browser import log_in
@@ -25,19 +28,19 @@ def test_admin_bans_imports_and_reads_a_call(page, live_server, admin_user):
     page.fill("#id_number", "+1 415 555 2671")
     page.fill("#id_reason", "threats")
     page.click("button:has-text('Ban')")
-    assert page.get_by_text("The number is banned.").is_visible()
-    assert page.locator("td", has_text="…2671").is_visible()
+    expect(page.get_by_text("The number is banned.")).to_be_visible()
+    expect(page.locator("td", has_text="…2671")).to_be_visible()
 
     page.fill("textarea[name=numbers]", "+14155552671\n+34612345678\nnonsense")
     page.locator("form[action$='/bans/import/'] input[name=reason]").fill("shared list")
     page.click("button:has-text('Import')")
-    assert page.get_by_text("Added 1; 1 already banned or repeated; 1 invalid.").is_visible()
+    expect(page.get_by_text("Added 1; 1 already banned or repeated; 1 invalid.")).to_be_visible()
     assert Ban.objects.count() == 2
 
     page.click("nav.mainnav >> text=Calls")
     page.select_option("#id_state", "missed")
     page.click("button:has-text('Filter')")
     page.click("text=Details")
-    assert page.locator("h1").inner_text().startswith(f"Call {call.pk}")
-    assert page.locator("code", has_text="call.caller_hung_up").is_visible()
+    expect(page.locator("h1")).to_have_text(re.compile(rf"^Call {call.pk}\b"))
+    expect(page.locator("code", has_text="call.caller_hung_up")).to_be_visible()
     assert "number ending …4321" in page.content()
