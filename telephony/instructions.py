@@ -54,9 +54,10 @@ class Redirect:
 class Hold:
     """Put the caller on hold in ``room`` until a volunteer is bridged in.
 
-    ``wait_url`` returns what plays while waiting (hold music); ``action_url`` is called when the
-    caller leaves the hold (bridge ended, hung up, or left). Twilio: <Enqueue>; Plivo: <Conference>
-    that waits for the volunteer.
+    ``wait_url`` returns what plays while waiting (hold music). Twilio: <Enqueue>, whose
+    ``action_url`` is asked what comes next when the caller leaves the hold (bridge ended, hung
+    up, or left); Plivo: <Conference> that waits for the volunteer, where the caller's end comes
+    by the status callback and ``action_url`` is not used.
     """
 
     room: str
@@ -70,7 +71,8 @@ class Bridge:
 
     Twilio: <Dial><Queue>room</Queue></Dial>; Plivo: <Conference> that starts on enter and ends
     when the volunteer leaves. With ``record`` the bridged conversation is recorded and the
-    recording is reported to ``recording_url``. ``action_url`` is called when the bridge ends.
+    recording is reported to ``recording_url``. Twilio asks ``action_url`` what comes next when
+    the bridge ends; on Plivo the conference ending ends the leg, and it is not used.
     """
 
     room: str

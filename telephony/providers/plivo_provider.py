@@ -164,7 +164,10 @@ class PlivoProvider(Provider):
                 response.add_redirect(instruction.url, method="POST")
             case ins.Hold():
                 # The caller waits alone, hearing wait_sound (Plivo fetches it with POST), until the
-                # volunteer's Bridge starts the conference; the caller leaving ends it.
+                # volunteer's Bridge starts the conference; the caller leaving ends it. No
+                # callbackUrl, here or on the Bridge: Plivo only notifies it (a member entered,
+                # left) and ignores its answer, and the call's own status callback reports the
+                # end. Two webhooks less for every caller on hold.
                 response.add(
                     plivoxml.ConferenceElement(
                         instruction.room,
@@ -174,14 +177,10 @@ class PlivoProvider(Provider):
                         stay_alone=True,
                         enter_sound="",
                         exit_sound="",
-                        callback_url=instruction.action_url,
-                        callback_method="POST",
                     )
                 )
             case ins.Bridge():
                 options = {}
-                if instruction.action_url:
-                    options.update(callback_url=instruction.action_url, callback_method="POST")
                 if instruction.record:
                     options.update(record=True, record_file_format="mp3")
                     if instruction.recording_url:

@@ -85,18 +85,18 @@ PLIVO_CASES = [
     (
         ins.Hold("call-7", wait_url=f"{A}/wait/7", action_url=f"{A}/left/7"),
         '<Conference enterSound="" exitSound="" startConferenceOnEnter="false" endConferenceOnExit="true" '
-        f'stayAlone="true" waitSound="{A}/wait/7" callbackUrl="{A}/left/7" callbackMethod="POST">call-7</Conference>',
+        f'stayAlone="true" waitSound="{A}/wait/7">call-7</Conference>',
     ),
     (
         ins.Bridge("call-7", action_url=f"{A}/bridged/7"),
         '<Conference enterSound="" exitSound="" startConferenceOnEnter="true" endConferenceOnExit="true" '
-        f'stayAlone="false" callbackUrl="{A}/bridged/7" callbackMethod="POST">call-7</Conference>',
+        'stayAlone="false">call-7</Conference>',
     ),
     (
         ins.Bridge("call-7", action_url=f"{A}/bridged/7", record=True, recording_url=f"{A}/rec/7"),
         '<Conference enterSound="" exitSound="" startConferenceOnEnter="true" endConferenceOnExit="true" '
-        f'stayAlone="false" record="true" recordFileFormat="mp3" action="{A}/rec/7" method="POST" callbackUrl="{A}/bridged/7" '
-        'callbackMethod="POST" redirect="false">call-7</Conference>',
+        f'stayAlone="false" record="true" recordFileFormat="mp3" action="{A}/rec/7" method="POST" '
+        'redirect="false">call-7</Conference>',
     ),
     (
         ins.Record(f"{A}/vm/7", max_length_seconds=90, play_beep=False, timeout_seconds=4),
