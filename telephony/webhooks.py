@@ -103,10 +103,17 @@ def leg_step(view):
         if leg is None:
             return provider.render(flow.unknown_call())
         event = provider.parse(request)
+        ids = {}
         if event.call_id and event.call_id != leg.provider_call_id:
             # Plivo's CallUUID differs from the request id start_leg got; hang-ups need it.
-            CallLeg.objects.filter(pk=leg.pk).update(provider_call_id=event.call_id)
-            leg.provider_call_id = event.call_id
+            ids["provider_call_id"] = event.call_id
+        if event.request_id and not leg.provider_request_id:
+            # The carrier was first: the ringing task has not written down what it placed (yet).
+            ids["provider_request_id"] = event.request_id
+        if ids:
+            CallLeg.objects.filter(pk=leg.pk).update(**ids)
+            for name, value in ids.items():
+                setattr(leg, name, value)
         return view(request, provider, leg, event)
 
     return verified_webhook(inner)
@@ -418,7 +425,11 @@ def leg_status(request, provider: Provider, leg: CallLeg, event):
             queue_after_commit(leg_end_task, leg.pk)
             voicemail_if_nobody_left(leg.call)
     elif event.call_status == "ringing":
-        leg_set_state(leg=leg, state=LegState.RINGING)
+        if not leg_set_state(leg=leg, state=LegState.RINGING) and leg.state == LegState.CANCELED:
+            # Given up on before its ids were stored (the ringing task stopped between placing
+            # it and writing it down, and the caller has gone): a phone rings for nobody. This
+            # callback brought the ids, so it can be hung up now rather than at its timeout.
+            queue_after_commit(leg_end_task, leg.pk)
     elif event.call_status in LEG_END_STATES:
         leg_set_state(leg=leg, state=LEG_END_STATES[event.call_status], ended_at=timezone.now())
         voicemail_if_nobody_left(leg.call)

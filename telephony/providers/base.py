@@ -55,6 +55,8 @@ class ProviderEvent:
     """A webhook's form fields in neutral names. ``body`` is an SMS text: never log it."""
 
     call_id: str = ""
+    # Plivo: the request_uuid of a leg we placed (cancelling it while it rings needs it).
+    request_id: str = ""
     from_number: str = ""
     to_number: str = ""
     digits: str = ""

@@ -111,6 +111,7 @@ class PlivoProvider(Provider):
         direction = data.get("Direction", "")
         return ProviderEvent(
             call_id=data.get("CallUUID", ""),
+            request_id=data.get("RequestUUID", ""),
             from_number=e164(data.get("From", "")),
             to_number=e164(data.get("To", "")),
             digits=data.get("Digits", ""),

@@ -7,8 +7,11 @@ import time
 import pytest
 import requests
 
-from telephony.call_models import Call, CallEvent, CallState
+from telephony.call_models import Call, CallEvent, CallLeg, CallState, LegState
 from telephony.emulator.signing import plivo_headers, twilio_headers
+from telephony.flow import step_url
+from telephony.models import ProviderAccount
+from telephony.providers import provider_for
 
 from .conftest import ACCOUNTS
 
@@ -118,3 +121,32 @@ def test_forged_webhook_is_refused(hotline, live_server, settings):
     )
     assert response.status_code == 403
     assert not Call.objects.exists()
+
+
+def test_a_leg_given_up_before_its_ids_were_written_is_hung_up_when_it_rings(hotline, live_server):
+    """The ringing task placed a leg and stopped before writing down the carrier's ids; the
+    caller hung up and the leg was cancelled here. Its "ringing" callback brings the ids, and
+    the phone stops ringing then, not at its ring timeout."""
+    volunteer = hotline.volunteer("ana")
+    account = ProviderAccount.objects.get(provider=hotline.provider)
+    call = Call.objects.create(
+        provider_account=account,
+        provider=hotline.provider,
+        provider_call_id="caller-gone",
+        state=CallState.MISSED,
+    )
+    leg = CallLeg.objects.create(call=call, volunteer=volunteer, state=LegState.CANCELED)
+    provider_for(account).start_leg(
+        to=str(volunteer.phone),
+        from_=str(account.hotline_number),
+        answer_url=step_url("leg_answer", leg_id=leg.pk),
+        status_url=step_url("leg_status", leg_id=leg.pk),
+        ring_timeout_seconds=300,  # 15 s at the emulator's time scale: a hang-up comes well before
+    )
+    ringing = hotline.phone(volunteer).wait_ringing(timeout=10)
+
+    ringing.wait_for_state("canceled", timeout=8)
+    leg.refresh_from_db()
+    assert leg.state == LegState.CANCELED  # unchanged: it was over here already
+    assert leg.provider_call_id == ringing.sid
+    assert CallEvent.objects.filter(leg=leg).count() == 0  # nothing moved backwards
