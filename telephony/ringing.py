@@ -182,7 +182,11 @@ def legs_cancel(*, call: Call, legs: Iterable[CallLeg] | None = None, keep_leg_i
         if leg in told:
             provider.transfer(leg.provider_call_id, step_url("leg_taken", leg_id=leg.pk))
         else:
-            provider.end_leg(leg.provider_call_id, request_id=leg.provider_request_id)
+            provider.end_leg(
+                leg.provider_call_id,
+                request_id=leg.provider_request_id,
+                ringing=leg.state in (LegState.REQUESTED, LegState.RINGING),
+            )
 
     retryable, taken, ended = None, [], []
     for leg, outcome in fan_out(end, placed).items():

@@ -171,9 +171,11 @@ class Provider:
     ) -> str:
         raise NotImplementedError
 
-    def end_leg(self, call_id: str, *, request_id: str = "") -> None:
+    def end_leg(self, call_id: str, *, request_id: str = "", ringing: bool = False) -> None:
         """Cancel a ringing leg or hang up an answered one. ``call_id`` is the id the leg's
-        webhooks carry, ``request_id`` what start_leg returned (they differ on Plivo)."""
+        webhooks carry, ``request_id`` what start_leg returned (they differ on Plivo).
+        ``ringing``: last known ringing, so the cancel is tried first (it may have been answered
+        since, which is handled too)."""
         raise NotImplementedError
 
     def transfer(self, call_id: str, url: str) -> None:

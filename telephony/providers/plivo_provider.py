@@ -278,11 +278,14 @@ class PlivoProvider(Provider):
         )
         return response.request_uuid
 
-    def end_leg(self, call_id: str, *, request_id: str = "") -> None:
+    def end_leg(self, call_id: str, *, request_id: str = "", ringing: bool = False) -> None:
         """Hang up an answered call (by CallUUID), or cancel one still ringing (by the
-        request_uuid that start_leg returned); Plivo answers 404 to the wrong one."""
+        request_uuid that start_leg returned); Plivo answers 404 to the wrong one, so the one
+        the leg's last known state calls for goes first (every losing leg of a fan-out rings)."""
         client = self.client()
         attempts = [(client.calls.delete, call_id), (client.calls.cancel, request_id or call_id)]
+        if ringing:
+            attempts.reverse()
         for method, identifier in attempts:
             try:
                 self._call("end_leg", lambda method=method, identifier=identifier: method(identifier))

@@ -237,7 +237,7 @@ class TwilioProvider(Provider):
         )
         return call.sid
 
-    def end_leg(self, call_id: str, *, request_id: str = "") -> None:
+    def end_leg(self, call_id: str, *, request_id: str = "", ringing: bool = False) -> None:
         """Cancel a leg that is still ringing, or hang up one that was answered (one CallSid).
 
         Twilio ignores status=canceled on an answered call, so a leg still live after the cancel

@@ -354,7 +354,7 @@ def test_plivo_network_error_is_retryable(carrier, plivo, settings):
     assert not caught.value.permanent
 
 
-def test_plivo_end_leg_cancels_a_ringing_leg(carrier, plivo):
+def _plivo_ringing_leg(carrier, plivo):
     request_uuid = plivo.start_leg(
         to=VOLUNTEER,
         from_=PLIVO_NUMBER,
@@ -362,10 +362,22 @@ def test_plivo_end_leg_cancels_a_ringing_leg(carrier, plivo):
         status_url="https://h.example/s",
         ring_timeout_seconds=20,
     )
-    leg = carrier.phone(VOLUNTEER).wait_ringing()
+    return request_uuid, carrier.phone(VOLUNTEER).wait_ringing()
+
+
+def test_plivo_end_leg_cancels_a_ringing_leg(carrier, plivo):
+    request_uuid, leg = _plivo_ringing_leg(carrier, plivo)
     plivo.end_leg(request_uuid)
     assert last(carrier, "DELETE", f"/Request/{request_uuid}/").status == 204
     leg.wait_for_state("canceled")
+
+
+def test_plivo_end_leg_known_ringing_cancels_in_one_request(carrier, plivo):
+    request_uuid, leg = _plivo_ringing_leg(carrier, plivo)
+    plivo.end_leg(leg.sid, request_id=request_uuid, ringing=True)
+    leg.wait_for_state("canceled")
+    ends = [r for r in carrier.requests if r.method == "DELETE"]
+    assert [r.path.rsplit("/", 3)[-3:] for r in ends] == [["Request", request_uuid, ""]]
 
 
 @pytest.mark.urls("tests.telephony.rest_urls")
@@ -385,7 +397,7 @@ def test_plivo_answered_leg_transfer_and_hangup(live_carrier, plivo, live_server
     assert body["legs"] == "aleg" and body["aleg_url"] == f"{live_server.url}/answer/plivo?again=1"
     assert body["aleg_method"] == "POST"
     live_carrier.wait_for_webhook(path="/answer/plivo?again=1")
-    plivo.end_leg(leg.sid, request_id=request_uuid)
+    plivo.end_leg(leg.sid, request_id=request_uuid, ringing=True)  # answered since: hung up all the same
     assert last(live_carrier, "DELETE", f"/Call/{leg.sid}/").status == 204
     leg.wait_for_state("completed")
     plivo.end_leg(leg.sid, request_id=request_uuid)  # already over: quiet
