@@ -168,7 +168,7 @@ class PlivoProvider(Provider):
                 # volunteer's Bridge starts the conference; the caller leaving ends it. No
                 # callbackUrl, here or on the Bridge: Plivo only notifies it (a member entered,
                 # left) and ignores its answer, and the call's own status callback reports the
-                # end. Two webhooks less for every caller on hold.
+                # end. Two fewer webhooks for every caller on hold.
                 response.add(
                     plivoxml.ConferenceElement(
                         instruction.room,
