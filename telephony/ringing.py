@@ -185,7 +185,8 @@ def legs_cancel(*, call: Call, legs: Iterable[CallLeg] | None = None, keep_leg_i
             provider.end_leg(
                 leg.provider_call_id,
                 request_id=leg.provider_request_id,
-                ringing=leg.state in (LegState.REQUESTED, LegState.RINGING),
+                # A cancelled leg ended here is one the carrier placed after we gave up on it.
+                ringing=leg.state in (LegState.REQUESTED, LegState.RINGING, LegState.CANCELED),
             )
 
     retryable, taken, ended = None, [], []

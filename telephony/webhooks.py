@@ -425,10 +425,12 @@ def leg_status(request, provider: Provider, leg: CallLeg, event):
             queue_after_commit(leg_end_task, leg.pk)
             voicemail_if_nobody_left(leg.call)
     elif event.call_status == "ringing":
-        if not leg_set_state(leg=leg, state=LegState.RINGING) and leg.state == LegState.CANCELED:
-            # Given up on before its ids were stored (the ringing task stopped between placing
-            # it and writing it down, and the caller has gone): a phone rings for nobody. This
-            # callback brought the ids, so it can be hung up now rather than at its timeout.
+        moved = leg_set_state(leg=leg, state=LegState.RINGING)
+        if not moved and leg.state == LegState.CANCELED and leg.requested_at is None:
+            # Given up on before the ringing task wrote down what it placed (it stopped in
+            # between, and the caller has gone): a phone rings for nobody. This callback brought
+            # the ids, so it is hung up now rather than at its timeout. A leg the task did write
+            # down was, or is being, cancelled by it.
             queue_after_commit(leg_end_task, leg.pk)
     elif event.call_status in LEG_END_STATES:
         leg_set_state(leg=leg, state=LEG_END_STATES[event.call_status], ended_at=timezone.now())

@@ -381,7 +381,8 @@ def test_plivo_end_leg_known_ringing_cancels_in_one_request(carrier, plivo):
 
 
 @pytest.mark.urls("tests.telephony.rest_urls")
-def test_plivo_answered_leg_transfer_and_hangup(live_carrier, plivo, live_server):
+@pytest.mark.parametrize("last_known_ringing", [False, True])  # True: answered since, hung up all the same
+def test_plivo_answered_leg_transfer_and_hangup(live_carrier, plivo, live_server, last_known_ringing):
     request_uuid = plivo.start_leg(
         to=VOLUNTEER,
         from_=PLIVO_NUMBER,
@@ -397,7 +398,7 @@ def test_plivo_answered_leg_transfer_and_hangup(live_carrier, plivo, live_server
     assert body["legs"] == "aleg" and body["aleg_url"] == f"{live_server.url}/answer/plivo?again=1"
     assert body["aleg_method"] == "POST"
     live_carrier.wait_for_webhook(path="/answer/plivo?again=1")
-    plivo.end_leg(leg.sid, request_id=request_uuid, ringing=True)  # answered since: hung up all the same
+    plivo.end_leg(leg.sid, request_id=request_uuid, ringing=last_known_ringing)
     assert last(live_carrier, "DELETE", f"/Call/{leg.sid}/").status == 204
     leg.wait_for_state("completed")
     plivo.end_leg(leg.sid, request_id=request_uuid)  # already over: quiet

@@ -6,6 +6,7 @@ import time
 
 import pytest
 import requests
+from django.utils import timezone
 
 from telephony.call_models import Call, CallEvent, CallLeg, CallState, LegState
 from telephony.emulator.signing import plivo_headers, twilio_headers
@@ -123,10 +124,8 @@ def test_forged_webhook_is_refused(hotline, live_server, settings):
     assert not Call.objects.exists()
 
 
-def test_a_leg_given_up_before_its_ids_were_written_is_hung_up_when_it_rings(hotline, live_server):
-    """The ringing task placed a leg and stopped before writing down the carrier's ids; the
-    caller hung up and the leg was cancelled here. Its "ringing" callback brings the ids, and
-    the phone stops ringing then, not at its ring timeout."""
+def _cancelled_leg_ringing_at_the_carrier(hotline, ring_timeout_seconds: int = 300, **leg_fields):
+    """A call over here with its one leg cancelled, while the carrier rings that leg."""
     volunteer = hotline.volunteer("ana")
     account = ProviderAccount.objects.get(provider=hotline.provider)
     call = Call.objects.create(
@@ -135,18 +134,47 @@ def test_a_leg_given_up_before_its_ids_were_written_is_hung_up_when_it_rings(hot
         provider_call_id="caller-gone",
         state=CallState.MISSED,
     )
-    leg = CallLeg.objects.create(call=call, volunteer=volunteer, state=LegState.CANCELED)
-    provider_for(account).start_leg(
+    leg = CallLeg.objects.create(call=call, volunteer=volunteer, state=LegState.CANCELED, **leg_fields)
+    request_id = provider_for(account).start_leg(
         to=str(volunteer.phone),
         from_=str(account.hotline_number),
         answer_url=step_url("leg_answer", leg_id=leg.pk),
         status_url=step_url("leg_status", leg_id=leg.pk),
-        ring_timeout_seconds=300,  # 15 s at the emulator's time scale: a hang-up comes well before
+        ring_timeout_seconds=ring_timeout_seconds,  # 300: 15 s at the emulator's time scale
     )
-    ringing = hotline.phone(volunteer).wait_ringing(timeout=10)
+    return leg, request_id, hotline.phone(volunteer).wait_ringing(timeout=10)
+
+
+def _leg_ends_requested(hotline) -> list:
+    """REST requests that end a leg: Plivo's DELETEs, Twilio's updates of one call."""
+    return [
+        r
+        for r in list(hotline.carrier.requests)
+        if r.method == "DELETE" or (r.method == "POST" and "/Calls/CA" in r.path)
+    ]
+
+
+def test_a_leg_given_up_before_its_ids_were_written_is_hung_up_when_it_rings(hotline, live_server):
+    """The ringing task placed a leg and stopped before writing down the carrier's ids; the
+    caller hung up and the leg was cancelled here. Its "ringing" callback brings the ids, and
+    the phone stops ringing then, not at its ring timeout."""
+    leg, _request_id, ringing = _cancelled_leg_ringing_at_the_carrier(hotline)
 
     ringing.wait_for_state("canceled", timeout=8)
     leg.refresh_from_db()
     assert leg.state == LegState.CANCELED  # unchanged: it was over here already
     assert leg.provider_call_id == ringing.sid
     assert CallEvent.objects.filter(leg=leg).count() == 0  # nothing moved backwards
+    if hotline.provider == "plivo":  # known ringing: cancelled by its request id, no 404 first
+        assert [r.path.split("/")[-3] for r in _leg_ends_requested(hotline)] == ["Request"]
+
+
+def test_a_late_ringing_callback_for_a_leg_the_task_cancelled_asks_for_nothing(hotline, live_server):
+    """A leg the ringing task wrote down is cancelled by that task; its "ringing" callback
+    arriving after the cancel must not send a second one."""
+    _leg, _request_id, ringing = _cancelled_leg_ringing_at_the_carrier(
+        hotline, ring_timeout_seconds=40, requested_at=timezone.now()
+    )
+    ringing.wait_for_state("no-answer", timeout=8)  # 2 s at the emulator's time scale, not cancelled
+    _settled(hotline)
+    assert _leg_ends_requested(hotline) == []
