@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import NOT_PROVIDED, F, QuerySet
+from django.db.models.expressions import RawSQL
+from django.db.models.sql import InsertQuery, UpdateQuery
+from django.db.models.sql.compiler import SQLInsertCompiler
 from django.utils import timezone
 
 from llamenos.audit import audit_record
@@ -65,37 +69,79 @@ def call_start(
     """The Call for this provider call id, created on its first webhook (idempotent).
 
     The webhook decides where the call starts: in IVR, or already moved on from it to ``state``
-    by ``event`` (banned, rate limited, queued, straight to voicemail). One transaction writes the
-    call, its events (``call.started``, any ``notes``, the move) and the audit milestone, so the
-    caller's first answer waits on one commit. The insert comes first: a repeated webhook is
-    rare, so it pays the extra read, not every call.
+    by ``event`` (banned, rate limited, queued, straight to voicemail). One statement writes the
+    call and its events (``call.started``, any ``notes``, the move), so the caller's first answer
+    waits on one round trip; a milestone's audit record joins them in one transaction. The insert
+    comes first: a repeated webhook is rare, so it pays the extra read, not every call.
     """
     if state != CallState.IVR and CallState.IVR not in CALL_TRANSITIONS[state]:
         raise ValueError(f"a call cannot start in {state}")
+    call = Call(
+        provider_account=account,
+        provider=account.provider,
+        provider_call_id=provider_call_id,
+        caller_hash=number_hash(caller_e164) if caller_e164 else "",
+        caller_last4=number_last4(caller_e164),
+        language=language,
+        state=state,
+        **(fields or {}),
+    )
+    events = [CallEvent(call_id=_NEW_CALL_ID, name="call.started", to_state=CallState.IVR)]
+    events += [CallEvent(call_id=_NEW_CALL_ID, name=name) for name in notes]
+    if state != CallState.IVR:
+        events.append(CallEvent(call_id=_NEW_CALL_ID, name=event, from_state=CallState.IVR, to_state=state))
+    audited = state in AUDITED_STATES
+    # A transaction only for an audit record with it, or a savepoint inside a caller's: on its
+    # own the statement is atomic, and a repeated webhook's unique violation aborts nothing else.
     try:
-        with transaction.atomic():
-            call = Call.objects.create(
-                provider_account=account,
-                provider=account.provider,
-                provider_call_id=provider_call_id,
-                caller_hash=number_hash(caller_e164) if caller_e164 else "",
-                caller_last4=number_last4(caller_e164),
-                language=language,
-                state=state,
-                **(fields or {}),
-            )
-            events = [CallEvent(call=call, name="call.started", to_state=CallState.IVR)]
-            events += [CallEvent(call=call, name=name) for name in notes]
-            if state != CallState.IVR:
-                events.append(CallEvent(call=call, name=event, from_state=CallState.IVR, to_state=state))
-            CallEvent.objects.bulk_create(events)
-            if state in AUDITED_STATES:
+        with transaction.atomic() if audited or connection.in_atomic_block else nullcontext():
+            _call_insert_with_events(call, events)
+            if audited:
                 audit_record(event=AUDITED_STATES[state], target=f"call {call.pk}")
     except IntegrityError:  # the provider repeated the webhook (a retry, or one still in flight)
         return Call.objects.get(provider=account.provider, provider_call_id=provider_call_id), False
     if state != CallState.IVR:
         logger.info("call %s: %s -> %s (%s)", call.pk, CallState.IVR, state, event)
     return call, True
+
+
+# In the events written with a new call (_call_insert_with_events): the id it is being given.
+_NEW_CALL_ID = RawSQL('(SELECT "id" FROM new_call)', ())
+
+
+def _call_insert_with_events(call: Call, events: list[CallEvent]) -> None:
+    """INSERT ``call`` and ``events`` (their call is _NEW_CALL_ID) in one statement: atomic on its
+    own, and one round trip where a transaction costs four (BEGIN, two INSERTs, COMMIT)."""
+    returning = Call._meta.db_returning_fields
+    call_insert, call_sql, call_params = _insert_compiled([call], returning=returning)
+    _, events_sql, events_params = _insert_compiled(events)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # Django-compiled statements; every value is a parameter.
+            f"WITH new_call AS ({call_sql}), new_events AS ({events_sql}) SELECT * FROM new_call",  # noqa: S608
+            (*call_params, *events_params),
+        )
+        row = cursor.fetchone()
+    converters = call_insert.get_converters([field.get_col(Call._meta.db_table) for field in returning])
+    if converters:
+        (row,) = call_insert.apply_converters([row], converters)
+    for field, value in zip(returning, row, strict=True):
+        setattr(call, field.attname, value)
+    call._state.adding = False
+    call._state.db = connection.alias
+
+
+def _insert_compiled(objs: list, *, fields=None, returning=None) -> tuple[SQLInsertCompiler, str, tuple]:
+    """The INSERT that saving ``objs`` (of one model) would run, as SQL to build a statement of."""
+    opts = objs[0]._meta
+    query = InsertQuery(type(objs[0]))
+    if fields is None:  # as Model.save() inserts: every column but an automatic primary key
+        fields = [field for field in opts.local_concrete_fields if field is not opts.auto_field]
+    query.insert_values(fields, objs)
+    compiler = query.get_compiler(connection=connection)
+    compiler.returning_fields = returning
+    ((sql, params),) = compiler.as_sql()
+    return compiler, sql, params
 
 
 @dataclass(frozen=True)
@@ -243,13 +289,32 @@ def _leg_moved(leg: CallLeg, state: str, fields: dict[str, Any]) -> None:
 
 def leg_set_state(*, leg: CallLeg, state: str, **fields) -> bool:
     """Move a leg forward to ``state``; a late or repeated callback changes nothing."""
-    moved = (
-        CallLeg.objects.filter(pk=leg.pk, state__in=LEG_TRANSITIONS[state]).update(state=state, **fields) == 1
-    )
+    movable = CallLeg.objects.filter(pk=leg.pk, state__in=LEG_TRANSITIONS[state])
+    moved = _update_with_event(movable, {"state": state, **fields}, _leg_event(leg, state))
     if moved:
         _leg_moved(leg, state, fields)
-        _leg_event(leg, state).save()
     return moved
+
+
+def _update_with_event(rows: QuerySet, updates: dict[str, Any], event: CallEvent) -> bool:
+    """``rows.update(**updates)`` and, if a row changed, ``event`` written with it: one statement,
+    so the move and its history are one atomic write and one round trip. ``rows`` is one row of
+    one table (a filter on its own columns)."""
+    update = rows.query.chain(UpdateQuery)
+    update.add_update_values(updates)
+    update_sql, update_params = update.get_compiler(rows.db).as_sql()
+    fields = [
+        field
+        for field in CallEvent._meta.local_concrete_fields
+        if not field.primary_key and field.db_default is NOT_PROVIDED  # created_at: the database's
+    ]
+    _, insert_sql, insert_params = _insert_compiled([event], fields=fields)
+    # INSERT INTO ... (columns) VALUES (...): the same values, selected once per row moved.
+    head, values = insert_sql.split(" VALUES ", 1)
+    sql = f"WITH moved AS ({update_sql} RETURNING 1) {head} SELECT {values[1:-1]} FROM moved"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (*update_params, *insert_params))
+        return cursor.rowcount == 1
 
 
 def legs_set_state(*, legs: list[CallLeg], state: str, **fields) -> list[CallLeg]:
