@@ -8,6 +8,7 @@ import itertools
 from dataclasses import dataclass, field
 
 import pytest
+from django.db import connections
 from django.utils import timezone
 
 from llamenos.celery import app as celery_app
@@ -81,8 +82,15 @@ class Hotline:
 def celery_worker_thread():
     """A real worker (threads pool) on the Redis broker; tasks leave the webhook's process path."""
     from celery.contrib.testing.worker import start_worker
+    from celery.signals import task_postrun
+
+    def close_connections(**_):
+        # What `celery worker`'s Django fixup does after each task; this test worker has none, and
+        # a connection left in a finished worker thread outlived the test database.
+        connections.close_all()
 
     celery_app.conf.task_always_eager = False
+    task_postrun.connect(close_connections, weak=False)
     try:
         celery_app.control.purge()
         with start_worker(
@@ -90,6 +98,7 @@ def celery_worker_thread():
         ):
             yield
     finally:
+        task_postrun.disconnect(close_connections)
         celery_app.conf.task_always_eager = True
 
 
