@@ -302,7 +302,7 @@ def _update_with_event(rows: QuerySet, updates: dict[str, Any], event: CallEvent
     one table (a filter on its own columns)."""
     update = rows.query.chain(UpdateQuery)
     update.add_update_values(updates)
-    update_sql, update_params = update.get_compiler(rows.db).as_sql()
+    update_sql, update_params = update.get_compiler(connection=connection).as_sql()
     fields = [
         field
         for field in CallEvent._meta.local_concrete_fields
