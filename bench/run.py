@@ -132,6 +132,29 @@ def speed_probe_ms() -> float:
     return best * 1000
 
 
+def cpu_ticks() -> tuple[int, int] | None:
+    """(ticks stolen, all ticks) of every core since boot, from /proc/stat; None off Linux.
+
+    Steal is the time a virtual machine's cores were ready to run but the host ran something
+    else: on a shared host it slows every process of the run at once, app and carrier alike.
+    """
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    except OSError:
+        return None
+    if fields[0] != "cpu" or len(fields) < 9:
+        return None
+    ticks = [int(value) for value in fields[1:9]]  # user nice system idle iowait irq softirq steal
+    return ticks[7], sum(ticks)
+
+
+def stolen_line(before: tuple[int, int] | None, after: tuple[int, int] | None) -> str:
+    if before is None or after is None or after[1] <= before[1]:
+        return "cpu stolen by the host: not known on this system"
+    share = 100 * (after[0] - before[0]) / (after[1] - before[1])
+    return f"cpu stolen by the host: {share:.1f}% of the cores' time during the run (0 when not shared)"
+
+
 def context_lines(args) -> list[str]:
     import django
 
@@ -275,6 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["BENCH_DB_POOL_MAX_SIZE"] = str(args.db_pool)
     started = time.monotonic()
     speed_before = speed_probe_ms()
+    ticks_before = cpu_ticks()
     port = free_port()
     app_url = f"http://127.0.0.1:{port}"
     from telephony.emulator import Carrier
@@ -327,6 +351,7 @@ def main(argv: list[str] | None = None) -> int:
         *notes,
         f"machine speed: a fixed Python loop took {speed_before:.0f} ms before the run and "
         f"{speed_probe_ms():.0f} ms after (lower is faster; compare runs at similar speeds)",
+        stolen_line(ticks_before, cpu_ticks()),
     ]
     print("\n".join(lines), flush=True)
     if args.json:

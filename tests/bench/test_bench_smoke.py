@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -62,6 +63,7 @@ def test_quick_run_measures_every_row(tmp_path):
     # The fan-out target is printed next to its row, met or not (the answer-time one needs 20 calls).
     assert "max < 500 ms" in run.stdout
     assert "machine speed: a fixed Python loop took" in run.stdout
+    assert re.search(r"cpu stolen by the host: \d+\.\d% of the cores' time", run.stdout), run.stdout[-2000:]
     assert "peak" in run.stdout and "connections" in run.stdout
 
 
