@@ -373,9 +373,16 @@ def call_voicemail_save(*, call: Call, recording_url: str, duration_seconds: int
 
 
 def call_recording_save(*, call: Call, recording_url: str) -> None:
+    """The bridged call's recording, and its event: both or neither, so no page sees one alone."""
     if recording_url:
-        Call.objects.filter(pk=call.pk).update(recording_url=recording_url)
-        call_event_record(call=call, name="recording.saved")
+        with transaction.atomic():
+            # A repeated callback for the same recording changes nothing and records nothing.
+            if (
+                Call.objects.filter(pk=call.pk)
+                .exclude(recording_url=recording_url)
+                .update(recording_url=recording_url)
+            ):
+                call_event_record(call=call, name="recording.saved")
 
 
 def captcha_failure_count(*, call: Call) -> int:

@@ -353,6 +353,17 @@ def test_a_call_started_in_an_audited_state_writes_its_audit_record_with_it(twil
     assert list(call.events.values_list("name", flat=True)) == ["call.started", "call.banned"]
 
 
+def test_a_recording_reported_twice_is_saved_and_recorded_once(twilio_account):
+    from telephony.calls import call_recording_save, call_start
+
+    call, _ = call_start(account=twilio_account, provider_call_id="CA" + "9" * 32, caller_e164="+14155550123")
+    call_recording_save(call=call, recording_url="https://media.example/rec/1")
+    call_recording_save(call=call, recording_url="https://media.example/rec/1")
+    call_recording_save(call=call, recording_url="")  # an empty report changes nothing
+    assert Call.objects.get(pk=call.pk).recording_url == "https://media.example/rec/1"
+    assert call.events.filter(name="recording.saved").count() == 1
+
+
 def test_a_leg_moves_and_records_its_event_in_one_statement(twilio_account, make_user):
     call, (leg, other) = _call_with_legs(twilio_account, 2, make_user)
     CallLeg.objects.filter(pk=leg.pk).update(state=LegState.REQUESTED)
