@@ -10,6 +10,9 @@ for the hold step's webhook, in-process: 5.8 ms of CPU per request through ``ASG
 comes back once, with its whole response. Websockets never come here: asgi.py routes only
 ``http`` to this handler, and the Channels consumers keep the event loop.
 
+What a request leaves for later (its Celery tasks, its live events) is sent from the same thread
+once the response has gone out (llamenos/deferred.py).
+
 The pool is fixed (``HTTP_WORKER_THREADS``), so the threads, and the database connections they
 hold while serving, are bounded; a request beyond that waits for a free thread.
 
@@ -34,6 +37,8 @@ from django.core.handlers import base
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.http import FileResponse, HttpResponseBase
 from django.urls import set_script_prefix
+
+from llamenos.deferred import deferred_until_exit
 
 
 async def _send_all(send, messages: list[dict]) -> None:
@@ -84,7 +89,12 @@ class ThreadedHTTPHandler(ASGIHandler):
         await self._serve_in_thread(scope, body_file, send)
 
     def _serve(self, scope, body_file, send) -> None:
-        """In a worker thread: the whole request, from request_started to request_finished."""
+        """In a worker thread: the whole request, from request_started to request_finished, then
+        what it left for after its response (llamenos/deferred.py)."""
+        with deferred_until_exit():
+            self._serve_request(scope, body_file, send)
+
+    def _serve_request(self, scope, body_file, send) -> None:
         try:
             set_script_prefix(get_script_prefix(scope))
             signals.request_started.send(sender=self.__class__, scope=scope)

@@ -14,6 +14,8 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from llamenos.deferred import after_response
+
 from .call_models import LEG_LIVE_STATES, WAITING_STATES, Call, CallLeg, CallState, LegState
 from .calls import call_event_record, call_transition, leg_set_state
 from .flow import step_url
@@ -35,8 +37,9 @@ PROVIDER_RETRY = {
 
 
 def queue_after_commit(task, *args) -> None:
+    """Queue ``task`` once the transaction commits and the webhook's answer has gone out."""
     # robust: a broker hiccup is logged, it must not turn the caller's XML answer into a 500.
-    transaction.on_commit(lambda: task.delay(*args), robust=True)
+    transaction.on_commit(lambda: after_response(lambda: task.delay(*args)), robust=True)
 
 
 def voicemail_if_nobody_left(call: Call) -> None:

@@ -1,7 +1,8 @@
 """Provider webhooks: verify -> parse -> service -> flow -> render.
 
 Every view answers fast and never waits on outbound HTTP: ringing, cancelling and transfers are
-Celery tasks queued after commit. Unknown ids get a polite spoken goodbye, never a 500.
+Celery tasks queued after commit, and published once the answer has gone out (llamenos/deferred.py).
+Unknown ids get a polite spoken goodbye, never a 500.
 """
 
 from __future__ import annotations

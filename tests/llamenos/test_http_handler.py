@@ -124,6 +124,40 @@ async def test_live_events_sent_by_a_view_reach_the_channel_layer(app, settings)
         await layer.group_discard("volunteer-test-http", channel)
 
 
+async def test_work_a_view_defers_runs_only_after_its_response_was_sent(app, settings, caplog):
+    from . import http_urls
+
+    settings.ROOT_URLCONF = "tests.llamenos.http_urls"
+    http_urls.released.clear()
+    http_urls.ran.clear()
+    communicator = ApplicationCommunicator(app, _scope("GET", "/answer-then-queue", query=b"name=ring"))
+    await communicator.send_input({"type": "http.request", "body": b""})
+    # The whole answer arrives while the queued task (eager here) still waits to be released:
+    # had it run before the answer was sent, it would have given up waiting and noted nothing.
+    start = await communicator.receive_output(10)
+    body = await communicator.receive_output(10)
+    assert start["status"] == 200
+    assert body["body"] == b"answered"
+    assert http_urls.ran == []
+    http_urls.released.set()
+    await communicator.wait(10)
+    assert http_urls.ran == ["ring"]
+    assert "work deferred until after the response failed" in caplog.text
+    assert "the broker is down" in caplog.text
+
+
+def test_outside_the_server_deferred_work_runs_at_once():
+    from llamenos.deferred import after_response, deferred_until_exit
+
+    ran = []
+    after_response(lambda: ran.append("now"))
+    assert ran == ["now"]
+    with deferred_until_exit():
+        after_response(lambda: ran.append("later"))
+        assert ran == ["now"]
+    assert ran == ["now", "later"]
+
+
 async def test_a_client_gone_before_its_body_arrived_gets_nothing_and_breaks_nothing(app):
     communicator = ApplicationCommunicator(app, _scope("POST", "/telephony/incoming"))
     await communicator.send_input({"type": "http.disconnect"})
