@@ -148,3 +148,55 @@ def start_worker(*, env: dict[str, str], log_dir: Path, concurrency: int, timeou
             return worker
     worker.stop()
     raise worker.fail(f"not answering a ping within {timeout:.0f}s")
+
+
+def _descendants(roots: list[int]) -> set[int]:
+    """``roots`` and every process below them (uvicorn's workers are its children)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                # The command may hold spaces and parentheses: the fields start after the last ')'.
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    found = {pid for pid in roots if pid in parents}
+    grew = True
+    while grew:
+        below = {pid for pid, parent in parents.items() if parent in found} - found
+        grew = bool(below)
+        found |= below
+    return found
+
+
+def thread_schedstats(roots: list[int]) -> dict[int, tuple[int, int]] | None:
+    """Per thread of ``roots``' process trees: (ns run on a core, ns runnable but waiting for one),
+    from /proc/<pid>/task/<tid>/schedstat; None where the kernel does not keep them."""
+    if not Path("/proc/self/schedstat").exists():
+        return None
+    stats: dict[int, tuple[int, int]] = {}
+    for pid in _descendants(roots):
+        try:
+            tasks = list(Path(f"/proc/{pid}/task").iterdir())
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                ran, waited, _slices = (task / "schedstat").read_text().split()
+            except (OSError, ValueError):
+                continue
+            stats[int(task.name)] = (int(ran), int(waited))
+    return stats
+
+
+def run_queue_note(before, after, seconds: float) -> str:
+    """How much the app's threads ran, and waited for a core while ready to run, over a phase."""
+    if before is None or after is None or seconds <= 0:
+        return "run queue: not known on this system"
+    both = before.keys() & after.keys()  # threads that lived through the phase
+    ran = sum(after[tid][0] - before[tid][0] for tid in both) / 1e9 / seconds
+    waited = sum(after[tid][1] - before[tid][1] for tid in both) / 1e9 / seconds
+    return (
+        f"the app's threads ran {100 * ran:.0f}% of one core's time and waited, ready to run, "
+        f"{100 * waited:.0f}% for a free one"
+    )

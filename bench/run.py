@@ -43,7 +43,15 @@ from .hotline import (
     on_shift_set,
     redis_empty,
 )
-from .processes import SERVERS, child_env, free_port, start_server, start_worker
+from .processes import (
+    SERVERS,
+    child_env,
+    free_port,
+    run_queue_note,
+    start_server,
+    start_worker,
+    thread_schedstats,
+)
 from .report import Target, row, summary, table
 from .scenarios import Callers, answer_times, fanout_times, quiet
 
@@ -181,7 +189,9 @@ def context_lines(args) -> list[str]:
     ]
 
 
-def run_phases(args, carrier, volunteers, notes: list[str]) -> tuple[list[list[str]], list[dict], int]:
+def run_phases(
+    args, carrier, volunteers, notes: list[str], app_pids: list[int]
+) -> tuple[list[list[str]], list[dict], int]:
     rows: list[list[str]] = []
     results: list[dict] = []
     errors = 0
@@ -251,6 +261,7 @@ def run_phases(args, carrier, volunteers, notes: list[str]) -> tuple[list[list[s
         notes.append(f"warm-up: {warm_up} calls per provider before the timed rows, not timed")
     for account, label, kind, concurrency, hold, load in runs:
         settle()
+        threads_before, phase_started = thread_schedstats(app_pids), time.monotonic()
         result = answer_times(
             carrier,
             account,
@@ -264,9 +275,12 @@ def run_phases(args, carrier, volunteers, notes: list[str]) -> tuple[list[list[s
         result.load = load
         add(result, ANSWER_TARGET if kind == "live" and concurrency == 20 else None)
         if hold:
+            run_queue = run_queue_note(
+                threads_before, thread_schedstats(app_pids), time.monotonic() - phase_started
+            )
             notes.append(
                 f"{load} ({account.provider}): median {results[-1]['live_calls_median']:.0f} calls on the "
-                f"line, {result.throughput:.1f} new calls/s"
+                f"line, {result.throughput:.1f} new calls/s; {run_queue}"
             )
     for name in args.providers if "fanout" in args.only else ():
         for size in FANOUT_SIZES:
@@ -336,7 +350,8 @@ def main(argv: list[str] | None = None) -> int:
         )
 
         notes: list[str] = []
-        rows, results, errors = run_phases(args, carrier, volunteers, notes)
+        app_pids = [server.proc.pid, worker.proc.pid]
+        rows, results, errors = run_phases(args, carrier, volunteers, notes, app_pids)
         for process in (server, worker):
             if not process.alive():
                 raise process.fail("died during the run")

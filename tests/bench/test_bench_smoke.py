@@ -64,6 +64,13 @@ def test_quick_run_measures_every_row(tmp_path):
     assert "max < 500 ms" in run.stdout
     assert "machine speed: a fixed Python loop took" in run.stdout
     assert re.search(r"cpu stolen by the host: \d+\.\d% of the cores' time", run.stdout), run.stdout[-2000:]
+    # Each held row says how long the app's threads ran, and waited for a core while ready to run.
+    held = re.search(
+        r"calls live \(twilio\).*the app's threads ran (\d+)% of one core's time and waited, ready to run, "
+        r"\d+% for a free one",
+        run.stdout,
+    )
+    assert held and int(held.group(1)) > 0, run.stdout[-2000:]  # the server and worker did run
     assert "peak" in run.stdout and "connections" in run.stdout
 
 
