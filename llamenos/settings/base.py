@@ -109,6 +109,9 @@ def database_pooled(database: dict, *, max_size: int) -> dict:
     if max_size <= 0 or "postgresql" not in database["ENGINE"]:
         return database
     database["CONN_MAX_AGE"] = 0  # Django: pooled connections go back to the pool, never persist
+    # Django's backend, its pool checking each connection it hands out without a round trip when
+    # the server has said nothing (llamenos/pgpool); Django's own check adds one to every request.
+    database["ENGINE"] = "llamenos.pgpool"
     database.setdefault("OPTIONS", {})["pool"] = {"min_size": 2, "max_size": max_size, "timeout": 10}
     return database
 
