@@ -49,12 +49,27 @@ def audit_record(
     details: dict[str, Any] | None = None,
     request: HttpRequest | None = None,
 ) -> AuditEvent:
+    record = audit_event_build(event=event, actor=actor, target=target, details=details, request=request)
+    record.save()
+    return record
+
+
+def audit_event_build(
+    *,
+    event: str,
+    actor: User | None = None,
+    target: str = "",
+    details: dict[str, Any] | None = None,
+    request: HttpRequest | None = None,
+) -> AuditEvent:
+    """The row ``audit_record`` writes, checked but not saved: for a caller that writes it in one
+    statement with the change it records."""
     details = details or {}
     _check_details(details)
     if actor is None and request is not None and request.user.is_authenticated:
         actor = request.user
     ip = client_ip(request) if request is not None else ""
-    return AuditEvent.objects.create(
+    return AuditEvent(
         actor=actor,
         actor_label=actor.username if actor else "system",
         event=event,

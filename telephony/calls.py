@@ -19,7 +19,7 @@ from django.db.models.sql import InsertQuery, UpdateQuery
 from django.db.models.sql.compiler import SQLInsertCompiler
 from django.utils import timezone
 
-from llamenos.audit import audit_record
+from llamenos.audit import audit_event_build, audit_record
 from llamenos.crypto import number_hash, number_last4
 from volunteers.shifts import anyone_to_ring_query
 
@@ -174,33 +174,48 @@ def call_transition(
     fields: dict | None = None,
     **details,
 ) -> bool:
-    """Move ``call`` to ``to_state`` if that is legal from where it is now. True if it moved."""
+    """Move ``call`` to ``to_state`` if that is legal from where it is now. True if it moved.
+
+    One statement moves the call and writes its event (and a milestone's audit record) when
+    the call is where ``call`` says, or where the only legal source says; a call that moved on
+    in between is read again under a lock, which orders concurrent callbacks for one call.
+    """
     updates = {"state": to_state, **(fields or {})}
     sources = CALL_TRANSITIONS[to_state]
-    with transaction.atomic():
-        if len(sources) == 1:
-            # One legal source: the conditional UPDATE is the check, and it takes the row lock.
-            (current,) = sources
-            if not Call.objects.filter(pk=call.pk, state=current).update(**updates):
-                return False
-        else:
-            # The row lock orders concurrent callbacks for one call; the state check makes late
-            # or repeated ones no-ops, and the state read is what the event records.
+    if len(sources) == 1:
+        (current,) = sources
+    else:
+        current = call.state if call.state in sources else None
+    moved = current is not None and _call_move(call, current, to_state, event, leg, updates, details)
+    if not moved and len(sources) > 1:
+        with transaction.atomic():
+            # Late or repeated callbacks find a state they cannot move from, and change nothing.
             current = (
                 Call.objects.select_for_update().filter(pk=call.pk).values_list("state", flat=True).first()
             )
-            if current not in sources:
-                return False
-            Call.objects.filter(pk=call.pk).update(**updates)
-        for name, value in updates.items():
-            setattr(call, name, value)
-        CallEvent.objects.create(
-            call=call, leg=leg, name=event, from_state=current, to_state=to_state, details=details
-        )
-        if to_state in AUDITED_STATES:
-            audit_record(event=AUDITED_STATES[to_state], target=f"call {call.pk}", details=details)
+            moved = current in sources and _call_move(call, current, to_state, event, leg, updates, details)
+    if not moved:
+        return False
+    for name, value in updates.items():
+        setattr(call, name, value)
     logger.info("call %s: %s -> %s (%s)", call.pk, current, to_state, event)
     return True
+
+
+def _call_move(
+    call: Call, current: str, to_state: str, event: str, leg, updates: dict, details: dict
+) -> bool:
+    """``call`` from ``current`` to ``to_state`` with its records, in one statement, if it is there."""
+    records = [
+        CallEvent(
+            call_id=call.pk, leg=leg, name=event, from_state=current, to_state=to_state, details=details
+        )
+    ]
+    if to_state in AUDITED_STATES:
+        records.append(
+            audit_event_build(event=AUDITED_STATES[to_state], target=f"call {call.pk}", details=details)
+        )
+    return _update_with_event(Call.objects.filter(pk=call.pk, state=current), updates, *records)
 
 
 def call_claim(*, call: Call, leg: CallLeg) -> bool:
@@ -296,25 +311,30 @@ def leg_set_state(*, leg: CallLeg, state: str, **fields) -> bool:
     return moved
 
 
-def _update_with_event(rows: QuerySet, updates: dict[str, Any], event: CallEvent) -> bool:
-    """``rows.update(**updates)`` and, if a row changed, ``event`` written with it: one statement,
-    so the move and its history are one atomic write and one round trip. ``rows`` is one row of
-    one table (a filter on its own columns)."""
+def _update_with_event(rows: QuerySet, updates: dict[str, Any], *records) -> bool:
+    """``rows.update(**updates)`` and, if a row changed, ``records`` (its CallEvent, an AuditEvent)
+    written with it: one statement, so the move and its history are one atomic write and one
+    round trip. ``rows`` is one row of one table (a filter on its own columns)."""
     update = rows.query.chain(UpdateQuery)
     update.add_update_values(updates)
-    update_sql, update_params = update.get_compiler(connection=connection).as_sql()
-    fields = [
-        field
-        for field in CallEvent._meta.local_concrete_fields
-        if not field.primary_key and field.db_default is NOT_PROVIDED  # created_at: the database's
-    ]
-    _, insert_sql, insert_params = _insert_compiled([event], fields=fields)
-    # INSERT INTO ... (columns) VALUES (...): the same values, selected once per row moved.
-    head, values = insert_sql.split(" VALUES ", 1)
-    sql = f"WITH moved AS ({update_sql} RETURNING 1) {head} SELECT {values[1:-1]} FROM moved"  # noqa: S608
+    update_sql, params = update.get_compiler(connection=connection).as_sql()
+    inserts = []
+    for record in records:
+        fields = [
+            field
+            for field in record._meta.local_concrete_fields
+            if not field.primary_key and field.db_default is NOT_PROVIDED  # created_at: the database's
+        ]
+        _, insert_sql, insert_params = _insert_compiled([record], fields=fields)
+        # INSERT INTO ... (columns) VALUES (...): the same values, selected once per row moved.
+        head, values = insert_sql.split(" VALUES ", 1)
+        inserts.append(f"{head} SELECT {values[1:-1]} FROM moved")  # noqa: S608
+        params = (*params, *insert_params)
+    written = "".join(f", written_{index} AS ({sql})" for index, sql in enumerate(inserts))
     with connection.cursor() as cursor:
-        cursor.execute(sql, (*update_params, *insert_params))
-        return cursor.rowcount == 1
+        # Django-compiled statements; every value is a parameter.
+        cursor.execute(f"WITH moved AS ({update_sql} RETURNING 1){written} SELECT 1 FROM moved", params)  # noqa: S608
+        return cursor.fetchone() is not None
 
 
 def legs_set_state(*, legs: list[CallLeg], state: str, **fields) -> list[CallLeg]:

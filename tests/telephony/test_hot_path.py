@@ -353,6 +353,45 @@ def test_a_call_started_in_an_audited_state_writes_its_audit_record_with_it(twil
     assert list(call.events.values_list("name", flat=True)) == ["call.started", "call.banned"]
 
 
+def test_a_call_moves_with_its_event_and_audit_record_in_one_statement(twilio_account, make_user):
+    from llamenos.models import AuditEvent
+    from telephony.calls import call_transition
+
+    call, _ = _call_with_legs(twilio_account, 1, make_user)
+    with CaptureQueriesContext(connection) as queries:
+        assert call_transition(
+            call=call, to_state=CallState.MISSED, event="call.caller_hung_up", fields={"duration_seconds": 3}
+        )
+    assert len(queries) == 1
+    assert call.state == CallState.MISSED
+    row = Call.objects.get(pk=call.pk)
+    assert (row.state, row.duration_seconds) == (CallState.MISSED, 3)
+    event = CallEvent.objects.get(call=call, name="call.caller_hung_up")
+    assert (event.from_state, event.to_state) == (CallState.RINGING, CallState.MISSED)
+    assert AuditEvent.objects.filter(event="call.missed", target=f"call {call.pk}").count() == 1
+
+    # Repeated: nothing moves and nothing more is written.
+    assert not call_transition(call=call, to_state=CallState.MISSED, event="call.caller_hung_up")
+    assert CallEvent.objects.filter(call=call, name="call.caller_hung_up").count() == 1
+    assert AuditEvent.objects.filter(event="call.missed", target=f"call {call.pk}").count() == 1
+
+
+def test_a_call_that_moved_on_in_between_is_read_again_before_it_moves(twilio_account, make_user):
+    from telephony.calls import call_transition
+
+    call, _ = _call_with_legs(twilio_account, 1, make_user)  # this copy says ringing
+    Call.objects.filter(pk=call.pk).update(state=CallState.VOICEMAIL)  # another process moved it
+    assert call_transition(call=call, to_state=CallState.MISSED, event="call.caller_hung_up")
+    event = CallEvent.objects.get(call=call, name="call.caller_hung_up")
+    assert (event.from_state, event.to_state) == (CallState.VOICEMAIL, CallState.MISSED)
+
+    other, _ = _call_with_legs(twilio_account, 2, make_user)
+    Call.objects.filter(pk=other.pk).update(state=CallState.ANSWERED)  # taken in between
+    assert not call_transition(call=other, to_state=CallState.MISSED, event="call.caller_hung_up")
+    assert Call.objects.get(pk=other.pk).state == CallState.ANSWERED
+    assert not CallEvent.objects.filter(call=other, name="call.caller_hung_up").exists()
+
+
 def test_a_recording_reported_twice_is_saved_and_recorded_once(twilio_account):
     from telephony.calls import call_recording_save, call_start
 
