@@ -7,6 +7,7 @@ processes and repeated or reordered provider callbacks, only a legal, first tran
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from django.utils import timezone
 
 from llamenos.audit import audit_event_build, audit_record
 from llamenos.crypto import number_hash, number_last4
-from volunteers.shifts import anyone_to_ring_query
+from volunteers.shifts import anyone_to_ring_query, shift_ids_active_at
 
 from .bans import bans_active
 from .call_models import (
@@ -153,16 +154,40 @@ class CallerScreen:
 def caller_screen(*, caller_hash: str, at: dt.datetime) -> CallerScreen:
     """Whether the caller is banned and whether anybody could be rung, in one round trip: the
     incoming webhook asks both before the call row exists."""
-    banned = bans_active(at=at).filter(number_hash=caller_hash).values("pk").order_by()
-    ringable = anyone_to_ring_query(at=at).values("pk").order_by()
-    banned_sql, banned_params = banned.query.sql_with_params()
-    ringable_sql, ringable_params = ringable.query.sql_with_params()
+    sql, params, hash_slots, at_slots = _screen_statement(shift_ids_active_at(at=at))
+    values = list(params)
+    for slot in hash_slots:
+        values[slot] = caller_hash
+    for slot in at_slots:
+        values[slot] = connection.ops.adapt_datetimefield_value(at)  # as the compiler did
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT EXISTS ({banned_sql}), EXISTS ({ringable_sql})", (*banned_params, *ringable_params)
-        )
+        cursor.execute(sql, values)
         is_banned, anyone = cursor.fetchone()
     return CallerScreen(banned=bool(is_banned), anyone_to_ring=bool(anyone))
+
+
+# Stand-ins for the caller and the moment, found among a compiled statement's parameters.
+_SCREEN_HASH = "\x00caller-hash"
+_SCREEN_AT = dt.datetime(1901, 2, 3, 4, 5, 6, 789, tzinfo=dt.UTC)
+
+
+@functools.lru_cache(maxsize=64)
+def _screen_statement(shift_ids: tuple[int, ...]) -> tuple[str, tuple, tuple[int, ...], tuple[int, ...]]:
+    """caller_screen's SQL for a set of active shifts, compiled once: building the two querysets
+    cost more CPU than the rest of the incoming webhook's database work (1.4 of 2.4 ms). Returns
+    the SQL, its parameters, and where the caller's hash and the moment go among them. (One
+    database, as everywhere here: the statement is compiled for ``connection``.)"""
+    banned = bans_active(at=_SCREEN_AT).filter(number_hash=_SCREEN_HASH).values("pk").order_by()
+    ringable = anyone_to_ring_query(shift_ids=shift_ids).values("pk").order_by()
+    banned_sql, banned_params = banned.query.sql_with_params()
+    ringable_sql, ringable_params = ringable.query.sql_with_params()
+    params = (*banned_params, *ringable_params)
+    hash_slots = tuple(slot for slot, value in enumerate(params) if value == _SCREEN_HASH)
+    at = connection.ops.adapt_datetimefield_value(_SCREEN_AT)  # SQLite's is a string
+    at_slots = tuple(slot for slot, value in enumerate(params) if value == at)
+    if len(hash_slots) != 1 or len(at_slots) != 1:
+        raise RuntimeError(f"caller_screen: the compiled statement's parameters changed shape: {params!r}")
+    return f"SELECT EXISTS ({banned_sql}), EXISTS ({ringable_sql})", params, hash_slots, at_slots
 
 
 def call_transition(

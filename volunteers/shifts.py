@@ -112,9 +112,13 @@ def shifts_active_at(*, at: dt.datetime, shifts: Iterable[Shift] | None = None) 
     return [shift for shift in shifts if shift_active_at(shift, at, zone=zone)]
 
 
-def _on_shift_ids(*, at: dt.datetime) -> QuerySet:
-    """Ids of the volunteers assigned to a shift active at ``at``, as a subquery."""
-    active = [shift.pk for shift in shifts_active_at(at=at)]
+def shift_ids_active_at(*, at: dt.datetime) -> tuple[int, ...]:
+    return tuple(shift.pk for shift in shifts_active_at(at=at))
+
+
+def _on_shift_ids(*, at: dt.datetime | None = None, shift_ids: tuple[int, ...] | None = None) -> QuerySet:
+    """Ids of the volunteers assigned to a shift active at ``at`` (or to ``shift_ids``), as a subquery."""
+    active = shift_ids_active_at(at=at) if shift_ids is None else shift_ids
     return Shift.volunteers.through.objects.filter(shift_id__in=active).values("volunteer_id")
 
 
@@ -153,9 +157,13 @@ def volunteers_to_ring(*, at: dt.datetime) -> list[Volunteer]:
     return list(_ringable().filter(in_fallback_group=True))
 
 
-def anyone_to_ring_query(*, at: dt.datetime) -> QuerySet[Volunteer]:
-    """Non-empty exactly when ``volunteers_to_ring(at=at)`` would find anybody (for EXISTS)."""
-    return _ringable().filter(Q(id__in=_on_shift_ids(at=at)) | Q(in_fallback_group=True))
+def anyone_to_ring_query(
+    *, at: dt.datetime | None = None, shift_ids: tuple[int, ...] | None = None
+) -> QuerySet[Volunteer]:
+    """Non-empty exactly when ``volunteers_to_ring(at=at)`` would find anybody (for EXISTS).
+    ``shift_ids`` instead of ``at``: the shifts active then (``shift_ids_active_at``)."""
+    on_shift = _on_shift_ids(at=at, shift_ids=shift_ids)
+    return _ringable().filter(Q(id__in=on_shift) | Q(in_fallback_group=True))
 
 
 def anyone_to_ring(*, at: dt.datetime) -> bool:

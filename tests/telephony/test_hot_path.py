@@ -392,6 +392,23 @@ def test_a_call_that_moved_on_in_between_is_read_again_before_it_moves(twilio_ac
     assert not CallEvent.objects.filter(call=other, name="call.caller_hung_up").exists()
 
 
+def test_the_caller_screen_is_compiled_once_and_still_asks_about_this_caller_now(twilio_account):
+    from llamenos.crypto import number_hash
+    from telephony.bans import Ban
+    from telephony.calls import _screen_statement, caller_screen
+
+    _screen_statement.cache_clear()
+    now = timezone.now()
+    caller = number_hash("+14155550123")
+    Ban.objects.create(
+        number_hash=caller, number_last4="0123", reason="test", expires_at=now + dt.timedelta(hours=1)
+    )
+    assert caller_screen(caller_hash=caller, at=now).banned
+    assert not caller_screen(caller_hash=number_hash("+14155550124"), at=now).banned  # someone else
+    assert not caller_screen(caller_hash=caller, at=now + dt.timedelta(hours=2)).banned  # expired by then
+    assert _screen_statement.cache_info().misses == 1  # no shifts at all: one statement for all three
+
+
 def test_a_recording_reported_twice_is_saved_and_recorded_once(twilio_account):
     from telephony.calls import call_recording_save, call_start
 
