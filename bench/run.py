@@ -17,6 +17,11 @@ Rows:
   the incoming webhook going out to the carrier holding the REST create of the first / last leg.
 
 Before the timed rows, a few calls per provider warm the server up (not timed).
+
+Beside the table: the machine's speed (a fixed loop, before and after), the cores' time the host
+took (steal), and for each held row how long the server's and worker's threads ran and how long
+they were ready to run but waited for a free core (/proc schedstat): on a virtual machine whose
+idle cores halt, that wait, not the app's own CPU, is most of a slow webhook's time.
 """
 
 from __future__ import annotations
