@@ -418,16 +418,14 @@ def call_voicemail_save(*, call: Call, recording_url: str, duration_seconds: int
 
 
 def call_recording_save(*, call: Call, recording_url: str) -> None:
-    """The bridged call's recording, and its event: both or neither, so no page sees one alone."""
+    """The bridged call's recording and its event, in one statement: both or neither, and a
+    repeated callback for the same recording changes nothing and records nothing."""
     if recording_url:
-        with transaction.atomic():
-            # A repeated callback for the same recording changes nothing and records nothing.
-            if (
-                Call.objects.filter(pk=call.pk)
-                .exclude(recording_url=recording_url)
-                .update(recording_url=recording_url)
-            ):
-                call_event_record(call=call, name="recording.saved")
+        _update_with_event(
+            Call.objects.filter(pk=call.pk).exclude(recording_url=recording_url),
+            {"recording_url": recording_url},
+            CallEvent(call_id=call.pk, name="recording.saved"),
+        )
 
 
 def captcha_failure_count(*, call: Call) -> int:

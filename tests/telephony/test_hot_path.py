@@ -413,7 +413,9 @@ def test_a_recording_reported_twice_is_saved_and_recorded_once(twilio_account):
     from telephony.calls import call_recording_save, call_start
 
     call, _ = call_start(account=twilio_account, provider_call_id="CA" + "9" * 32, caller_e164="+14155550123")
-    call_recording_save(call=call, recording_url="https://media.example/rec/1")
+    with CaptureQueriesContext(connection) as queries:
+        call_recording_save(call=call, recording_url="https://media.example/rec/1")
+    assert len(queries) == 1  # the URL and its event together
     call_recording_save(call=call, recording_url="https://media.example/rec/1")
     call_recording_save(call=call, recording_url="")  # an empty report changes nothing
     assert Call.objects.get(pk=call.pk).recording_url == "https://media.example/rec/1"
