@@ -40,15 +40,17 @@ def bans_active(*, at: dt.datetime | None = None) -> QuerySet[Ban]:
 def ban_add(
     *, actor: User, number: str, reason: str, expires_at: dt.datetime | None = None, request=None
 ) -> Ban:
+    """Ban ``number``; a ban of it that has expired is renewed in place (the hash is unique)."""
     e164 = e164_or_error(number)
+    hashed, now = number_hash(e164), timezone.now()
+    values = {"reason": reason, "expires_at": expires_at, "created_by": actor, "created_at": now}
     try:
         with transaction.atomic():
-            ban = Ban.objects.create(
-                number_hash=number_hash(e164),
-                number_last4=number_last4(e164),
-                reason=reason,
-                expires_at=expires_at,
-                created_by=actor,
+            renewed = bool(Ban.objects.filter(number_hash=hashed, expires_at__lte=now).update(**values))
+            ban = (
+                Ban.objects.get(number_hash=hashed)
+                if renewed
+                else Ban.objects.create(number_hash=hashed, number_last4=number_last4(e164), **values)
             )
     except IntegrityError as exc:
         raise BanError(f"The number ending in {number_last4(e164)} is already banned.") from exc
@@ -56,7 +58,7 @@ def ban_add(
         event="ban.added",
         actor=actor,
         target=f"ban {ban.pk}",
-        details={"number_last4": ban.number_last4, "expires": bool(expires_at)},
+        details={"number_last4": ban.number_last4, "expires": bool(expires_at), "renewed": renewed},
         request=request,
     )
     return ban
@@ -76,16 +78,23 @@ def ban_remove(*, actor: User, ban: Ban, request=None) -> None:
 @dataclass
 class ImportSummary:
     added: list[str] = field(default_factory=list)  # last 4 digits of each added number
+    renewed: int = 0  # of the added: numbers whose expired ban was renewed
     duplicates: list[int] = field(default_factory=list)  # line numbers
     invalid: list[tuple[int, str]] = field(default_factory=list)  # (line number, why)
 
 
-def bans_import(*, actor: User, text: str, reason: str, request=None) -> ImportSummary:
-    """One number per line; every line is validated; blank lines are skipped."""
+def bans_import(
+    *, actor: User, text: str, reason: str, expires_at: dt.datetime | None = None, request=None
+) -> ImportSummary:
+    """One number per line; every line is validated; blank lines are skipped. A number already
+    banned is a duplicate; one whose ban expired is banned again (its row renewed)."""
     summary = ImportSummary()
+    now = timezone.now()
     seen: set[str] = set()
-    existing = set(Ban.objects.values_list("number_hash", flat=True))
-    new_bans = []
+    expired = set(Ban.objects.filter(expires_at__lte=now).values_list("number_hash", flat=True))
+    active = set(bans_active(at=now).values_list("number_hash", flat=True))
+    values = {"reason": reason, "expires_at": expires_at, "created_by": actor, "created_at": now}
+    new_bans, renew = [], []
     for line_number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -95,23 +104,30 @@ def bans_import(*, actor: User, text: str, reason: str, request=None) -> ImportS
             summary.invalid.append((line_number, str(error)))
             continue
         hashed = number_hash(e164)
-        if hashed in existing or hashed in seen:
+        if hashed in active or hashed in seen:
             summary.duplicates.append(line_number)
             continue
         seen.add(hashed)
-        new_bans.append(
-            Ban(number_hash=hashed, number_last4=number_last4(e164), reason=reason, created_by=actor)
-        )
         summary.added.append(number_last4(e164))
-    Ban.objects.bulk_create(new_bans, ignore_conflicts=True)
+        if hashed in expired:
+            renew.append(hashed)
+        else:
+            new_bans.append(Ban(number_hash=hashed, number_last4=number_last4(e164), **values))
+    summary.renewed = len(renew)
+    with transaction.atomic():
+        # Only rows still expired are renewed: a ban another admin made meanwhile is kept as is.
+        Ban.objects.filter(number_hash__in=renew, expires_at__lte=now).update(**values)
+        Ban.objects.bulk_create(new_bans, ignore_conflicts=True)
     audit_record(
         event="ban.imported",
         actor=actor,
         target="ban list",
         details={
             "added_count": len(summary.added),
+            "renewed_count": summary.renewed,
             "duplicate_count": len(summary.duplicates),
             "invalid_count": len(summary.invalid),
+            "expires": bool(expires_at),
         },
         request=request,
     )

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Now
+from django.utils import timezone
 
 
 class CallState(models.TextChoices):
@@ -191,6 +192,10 @@ class Ban(models.Model):
 
     def __str__(self) -> str:
         return f"ban …{self.number_last4}"
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
 
 
 def _bounded(low: int, high: int) -> list:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from volunteers.models import Volunteer
 
@@ -14,14 +15,28 @@ AUDIO_TYPES = {"wav": "audio/wav", "mp3": "audio/mpeg"}
 DIGITS = [("", "—"), *((str(digit), str(digit)) for digit in range(10))]
 
 
-class BanForm(forms.Form):
-    number = forms.CharField(max_length=32, help_text="International (+34…) or local format.")
-    reason = forms.CharField(max_length=200)
-    expires_at = forms.DateTimeField(
+class BanExpiryMixin:
+    """An optional expiry, which must be in the future: a ban that ends before it starts bans nobody."""
+
+    def clean_expires_at(self):
+        expires_at = self.cleaned_data["expires_at"]
+        if expires_at is not None and expires_at <= timezone.now():
+            raise ValidationError("The expiry must be in the future.")
+        return expires_at
+
+
+def _expiry_field() -> forms.DateTimeField:
+    return forms.DateTimeField(
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
         help_text="Leave empty for a ban that does not expire.",
     )
+
+
+class BanForm(BanExpiryMixin, forms.Form):
+    number = forms.CharField(max_length=32, help_text="International (+34…) or local format.")
+    reason = forms.CharField(max_length=200)
+    expires_at = _expiry_field()
 
     def clean_number(self) -> str:
         try:
@@ -30,9 +45,10 @@ class BanForm(forms.Form):
             raise ValidationError(str(error)) from error
 
 
-class BanImportForm(forms.Form):
+class BanImportForm(BanExpiryMixin, forms.Form):
     numbers = forms.CharField(widget=forms.Textarea(attrs={"rows": 8}), help_text="One number per line.")
     reason = forms.CharField(max_length=200)
+    expires_at = _expiry_field()
 
 
 class CallHistoryFilterForm(forms.Form):

@@ -111,6 +111,7 @@ def ban_import(request):
             request=request,
             text=form.cleaned_data["numbers"],
             reason=form.cleaned_data["reason"],
+            expires_at=form.cleaned_data["expires_at"],
         )
     return render(
         request,

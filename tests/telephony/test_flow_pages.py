@@ -13,6 +13,8 @@ from django.utils import timezone
 
 from llamenos.crypto import number_hash
 from llamenos.models import AuditEvent
+from llamenos.selectors import hotline_settings_get
+from telephony.bans import ban_add
 from telephony.call_models import Ban, Call, CallEvent, CallFlowSettings, CallState, PromptRecording
 from telephony.calls import caller_screen
 from telephony.instructions import Play, Say
@@ -24,6 +26,10 @@ pytestmark = pytest.mark.django_db
 def _banned(number: str) -> bool:
     """What the incoming webhook sees for this caller."""
     return caller_screen(caller_hash=number_hash(number), at=timezone.now()).banned
+
+
+def _hotline_now() -> dt.datetime:
+    return timezone.localtime(timezone=hotline_settings_get().zone)
 
 
 def wav_bytes(seconds: float = 0.2) -> bytes:
@@ -51,7 +57,7 @@ def test_admin_bans_a_number_stored_as_hash_and_last4(admin_client):
     assert "…2671" in page
     assert "4155552671" not in page
     event = AuditEvent.objects.get(event="ban.added")
-    assert event.details == {"number_last4": "2671", "expires": False}
+    assert event.details == {"number_last4": "2671", "expires": False, "renewed": False}
 
 
 def test_invalid_or_duplicate_ban_is_a_form_error_and_saves_nothing_new(admin_client):
@@ -66,21 +72,18 @@ def test_invalid_or_duplicate_ban_is_a_form_error_and_saves_nothing_new(admin_cl
     assert Ban.objects.count() == 1
 
 
-def test_expired_ban_no_longer_matches(admin_user):
-    from telephony.bans import ban_add
-
-    ban_add(
-        actor=admin_user,
-        number="+14155552671",
-        reason="x",
-        expires_at=timezone.now() - dt.timedelta(minutes=1),
+def _expired_ban(actor, number: str) -> Ban:
+    return ban_add(
+        actor=actor, number=number, reason="old", expires_at=timezone.now() - dt.timedelta(minutes=1)
     )
+
+
+def test_expired_ban_no_longer_matches(admin_user):
+    _expired_ban(admin_user, "+14155552671")
     assert not _banned("+14155552671")
 
 
 def test_bulk_import_validates_every_line_and_summarises(admin_client, admin_user):
-    from telephony.bans import ban_add
-
     ban_add(actor=admin_user, number="+14155550001", reason="old")
     text = "+14155550001\n+34 612 345 678\n\nhello\n+34612345678\n(415) 555-0002\n123\n"
     response = admin_client.post(reverse("ban_import"), {"numbers": text, "reason": "list from partner org"})
@@ -93,14 +96,70 @@ def test_bulk_import_validates_every_line_and_summarises(admin_client, admin_use
     assert Ban.objects.count() == 3
     assert AuditEvent.objects.get(event="ban.imported").details == {
         "added_count": 2,
+        "renewed_count": 0,
         "duplicate_count": 2,
         "invalid_count": 2,
+        "expires": False,
     }
 
 
-def test_removing_a_ban_is_audited_and_unknown_ids_are_404(admin_client, admin_user):
-    from telephony.bans import ban_add
+def test_an_expired_ban_is_shown_as_such_and_can_be_renewed(admin_client, admin_user):
 
+    _expired_ban(admin_user, "+14155552671")
+    assert "expired" in admin_client.get(reverse("ban_list")).content.decode()
+
+    response = admin_client.post(reverse("ban_list"), {"number": "+1 415 555 2671", "reason": "again"})
+
+    assert response.status_code == 302
+    ban = Ban.objects.get()
+    assert (ban.reason, ban.expires_at, ban.created_by) == ("again", None, admin_user)
+    assert _banned("+14155552671")
+    assert "expired" not in admin_client.get(reverse("ban_list")).content.decode()
+    renewal = AuditEvent.objects.filter(event="ban.added").order_by("-id").first()
+    assert renewal.details == {"number_last4": "2671", "expires": False, "renewed": True}
+
+
+def test_a_ban_cannot_expire_before_it_starts(admin_client):
+    # The form reads the time in the hotline's zone, as the admin's browser shows it.
+    past = (_hotline_now() - dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    for url, data in (
+        ("ban_list", {"number": "+14155552671", "reason": "x", "expires_at": past}),
+        ("ban_import", {"numbers": "+14155552671", "reason": "x", "expires_at": past}),
+    ):
+        response = admin_client.post(reverse(url), data)
+        assert response.status_code == 200
+        assert "The expiry must be in the future." in response.content.decode()
+    assert not Ban.objects.exists()
+
+
+def test_bulk_import_renews_expired_bans_and_sets_the_expiry(admin_client, admin_user):
+    _expired_ban(admin_user, "+14155550001")
+    ban_add(actor=admin_user, number="+14155550002", reason="kept")
+    until = _hotline_now() + dt.timedelta(days=30)
+    response = admin_client.post(
+        reverse("ban_import"),
+        {
+            "numbers": "+14155550001\n+14155550002\n+14155550003",
+            "reason": "partner list",
+            "expires_at": until.strftime("%Y-%m-%dT%H:%M"),
+        },
+    )
+
+    assert (
+        "Added 2 (1 whose ban had expired); 1 already banned or repeated; 0 invalid."
+        in response.content.decode()
+    )
+    bans = {ban.number_last4: ban for ban in Ban.objects.all()}
+    assert len(bans) == 3
+    assert (bans["0002"].reason, bans["0002"].expires_at) == ("kept", None)
+    for last4 in ("0001", "0003"):
+        assert bans[last4].reason == "partner list"
+        assert bans[last4].expires_at == until.replace(second=0, microsecond=0)
+        assert _banned(f"+1415555{last4}")
+    assert AuditEvent.objects.get(event="ban.imported").details["renewed_count"] == 1
+
+
+def test_removing_a_ban_is_audited_and_unknown_ids_are_404(admin_client, admin_user):
     ban = ban_add(actor=admin_user, number="+14155552671", reason="x")
     assert admin_client.post(reverse("ban_delete", args=[ban.pk])).status_code == 302
     assert not Ban.objects.exists()
