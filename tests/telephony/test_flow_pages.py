@@ -262,21 +262,49 @@ def test_call_flow_settings_save_the_menu_in_order_and_audit(admin_client):
     assert AuditEvent.objects.get(event="settings.call_flow_updated").actor_label == "ada"
 
 
+# Every bounded knob and its range, as the settings page promises them.
+RANGES = {
+    "captcha_digits": (3, 8),
+    "captcha_attempts": (1, 5),
+    "queue_timeout_seconds": (30, 300),
+    "ring_timeout_seconds": (10, 120),
+    "voicemail_max_seconds": (10, 600),
+    "rate_limit_calls": (1, 100),
+    "rate_limit_window_seconds": (10, 86400),
+    "rate_limit_block_seconds": (0, 604800),
+}
+
+
 @pytest.mark.parametrize(
     ("field", "value"),
-    [
-        ("queue_timeout_seconds", 29),
-        ("queue_timeout_seconds", 301),
-        ("captcha_digits", 2),
-        ("rate_limit_calls", 0),
-        ("voicemail_max_seconds", 5000),
-    ],
+    [(field, low - 1) for field, (low, _high) in RANGES.items()]
+    + [(field, high + 1) for field, (_low, high) in RANGES.items()],
 )
 def test_out_of_range_values_are_refused_on_the_server(admin_client, field, value):
     response = admin_client.post(reverse("settings_calls"), flow_post(**{field: value}))
     assert response.status_code == 200
     assert "Ensure this value is" in response.content.decode()
     assert not CallFlowSettings.objects.filter(**{field: value}).exists()
+
+
+@pytest.mark.parametrize("edge", [0, 1])
+def test_the_ends_of_every_range_are_accepted(admin_client, edge):
+    values = {field: bounds[edge] for field, bounds in RANGES.items()}
+    response = admin_client.post(reverse("settings_calls"), flow_post(**values))
+    assert response.status_code == 302
+    row = CallFlowSettings.objects.get()
+    assert {field: getattr(row, field) for field in RANGES} == values
+
+
+def test_defaults_are_the_documented_ones(admin_client):
+    row = CallFlowSettings()
+    assert (row.queue_timeout_seconds, row.require_press_to_accept, row.rate_limit_enabled) == (
+        90,
+        True,
+        True,
+    )
+    page = admin_client.get(reverse("settings_calls")).content.decode()
+    assert 'name="queue_timeout_seconds" value="90"' in page
 
 
 def test_two_languages_on_one_digit_is_refused(admin_client):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
 from django.db.models import F
@@ -24,8 +25,6 @@ def said(call) -> str:
 
 
 def wait_until(predicate, timeout: float = 10.0, what: str = "condition"):
-    import time
-
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
@@ -74,14 +73,16 @@ def test_caller_picks_language_passes_captcha_and_second_volunteer_answers(hotli
     call.refresh_from_db()
     assert call.state == CallState.ANSWERED
     assert call.answered_by == volunteers[1]
+    time.sleep(1.2)  # a conversation of a second or more, so the talk time cannot be 0
     winner.hangup()
     caller.wait_for_state("completed", timeout=10)
 
     call = wait_until(
         lambda: (c := hotline.call_row()).state == CallState.COMPLETED and c, what="call completed"
     )
-    assert call.talk_seconds is not None and call.talk_seconds >= 0
-    assert call.duration_seconds is not None
+    # The carrier's own count of the whole call; the talk time is ours, from the claim to the end.
+    assert call.duration_seconds == caller.duration_seconds
+    assert 1 <= call.talk_seconds <= call.duration_seconds
     legs = {leg.volunteer_id: leg.state for leg in CallLeg.objects.filter(call=call)}
     assert legs[volunteers[1].pk] in (LegState.ACCEPTED, LegState.COMPLETED)
     wait_until(
@@ -169,6 +170,16 @@ def test_nobody_at_all_goes_straight_to_voicemail(hotline):
     assert call.voicemail_duration_seconds == 7
     assert "message has been saved" in said(caller)
     assert leg_requests(hotline) == []
+
+
+def test_a_voicemail_stops_at_its_maximum_length(hotline):
+    hotline.flow(voicemail_max_seconds=20)
+    caller = hotline.dial()
+    assert caller.wait_for_record()["attrs"]["maxLength"] == "20"
+    caller.record(45)  # the caller goes on; the carrier stops recording at 20 s
+
+    call = wait_until(lambda: (c := hotline.call_row()).voicemail_url and c, what="voicemail saved")
+    assert call.voicemail_duration_seconds == 20
 
 
 def test_admin_listens_to_a_voicemail_through_the_app(hotline, admin_client):
@@ -363,6 +374,24 @@ def test_a_volunteer_on_a_call_is_not_rung_for_the_next_one(hotline):
     wait_until(lambda: CallLeg.objects.filter(call=latest).exists(), what="second call's legs")
     assert list(CallLeg.objects.filter(call=latest).values_list("volunteer_id", flat=True)) == [free.pk]
 
+    # Once her call is over she is rung again.
+    hotline.phone(busy).current_call.hangup()
+    first.wait_for_state("completed", timeout=10)
+    wait_until(
+        lambda: Call.objects.filter(state=CallState.COMPLETED).exists(), what="the first call over here"
+    )
+    third = hotline.dial(from_="+14155550113")
+    third.wait_for_state("queued", timeout=10)
+    hotline.phone(busy).wait_ringing(timeout=10)
+    newest = Call.objects.order_by("id").last()
+    wait_until(
+        lambda: (
+            set(CallLeg.objects.filter(call=newest).values_list("volunteer_id", flat=True))
+            == {busy.pk, free.pk}
+        ),
+        what="both rung for the third call",
+    )
+
 
 def test_answered_call_is_recorded_when_recording_is_on(hotline):
     hotline.flow(record_calls=True)
@@ -396,6 +425,30 @@ def test_a_failed_leg_start_is_retried_by_the_worker(hotline):
     wait_until(
         lambda: CallLeg.objects.get().state in (LegState.REQUESTED, LegState.RINGING), what="leg placed"
     )
+
+
+def test_a_volunteer_picking_up_after_the_claim_hears_the_call_was_taken(hotline):
+    """The REST cancel of the losing leg failed (it is retried later), so that phone still
+    rings after the claim; its volunteer picks up, is told, and is hung up."""
+    ana, ben = hotline.volunteer("ana"), hotline.volunteer("ben")
+    caller = hotline.dial()
+    caller.wait_for_state("queued", timeout=10)
+    late = hotline.phone(ben).wait_ringing(timeout=10)
+    hotline.phone(ana).wait_ringing(timeout=10)
+    # Twilio cancels by updating the call; Plivo deletes the call or its request.
+    hotline.carrier.fail_next("*", r"/Calls/CA[0-9a-f]+\.json$|/(Call|Request)/[0-9a-f-]+/$", 503)
+    hotline.phone(ana).answer().press("1")
+    caller.wait_for_state("bridged", timeout=10)
+    wait_until(lambda: any(r.status == 503 for r in hotline.carrier.requests), what="the cancel refused")
+
+    assert not late.is_final
+    hotline.phone(ben).answer()
+    late.wait_for_state("completed", "canceled", "failed", timeout=10)
+
+    assert "Another volunteer has already taken this call." in said(late)
+    leg = CallLeg.objects.get(volunteer=ben)
+    assert leg.state == LegState.TAKEN_ELSEWHERE
+    assert hotline.call_row().answered_by == ana
 
 
 def test_a_failed_move_to_voicemail_is_retried(hotline):

@@ -96,6 +96,69 @@ def test_duplicated_and_reversed_callbacks_change_nothing(hotline, live_server, 
     assert (call.ended_at, call.duration_seconds, call.talk_seconds, CallEvent.objects.count()) == before
 
 
+def leg_status_fields(hotline, leg: CallLeg, status: str, *, machine: bool = False) -> dict[str, str]:
+    """A volunteer leg's status callback as the carrier sends it (From is the hotline)."""
+    account = ACCOUNTS[hotline.provider]
+    if hotline.provider == "twilio":
+        fields = {
+            "CallSid": leg.provider_call_id,
+            "AccountSid": account.account_id,
+            "From": account.hotline_number,
+            "To": str(leg.volunteer.phone),
+            "CallStatus": status,
+        }
+        return {**fields, "AnsweredBy": "machine_start"} if machine else fields
+    fields = {
+        "CallUUID": leg.provider_call_id,
+        "From": account.hotline_number.lstrip("+"),
+        "To": str(leg.volunteer.phone).lstrip("+"),
+        "CallStatus": {"no-answer": "no_answer"}.get(status, status),
+        "Event": "Ring" if status == "ringing" else "Hangup",
+    }
+    return {**fields, "Machine": "true"} if machine else fields
+
+
+def test_late_and_repeated_leg_callbacks_change_nothing(hotline, live_server, settings):
+    """After the call: the winner's leg hears of ringing, no answer, busy and a machine; the
+    cancelled leg hears it rang and completed. Legs, call and history stay as they were, and
+    nothing is hung up by REST."""
+    ana, ben = hotline.volunteer("ana"), hotline.volunteer("ben")
+    caller = hotline.dial()
+    caller.wait_for_state("queued", timeout=10)
+    phones = [hotline.phone(volunteer) for volunteer in (ana, ben)]
+    for phone in phones:
+        phone.wait_ringing(timeout=10)
+    phones[0].answer().press("1")
+    caller.wait_for_state("bridged", timeout=10)
+    phones[0].current_call.hangup()
+    caller.wait_for_state("completed", timeout=10)
+    _settled(hotline)
+    legs = {leg.volunteer_id: leg for leg in CallLeg.objects.select_related("volunteer")}
+    won, lost = legs[ana.pk], legs[ben.pk]
+    assert (won.state, lost.state) == (LegState.COMPLETED, LegState.CANCELED)
+    call = Call.objects.get()
+    before = (call.state, call.ended_at, call.talk_seconds, CallEvent.objects.count())
+    ends_before = len(_leg_ends_requested(hotline))
+
+    late = [(won, "ringing", False), (won, "no-answer", False), (won, "busy", False)]
+    late += [
+        (won, "completed", True),
+        (won, "completed", False),
+        (lost, "ringing", False),
+        (lost, "completed", False),
+    ]
+    for leg, status, machine in late:
+        path = step_url("leg_status", leg_id=leg.pk).removeprefix(settings.PUBLIC_BASE_URL)
+        fields = leg_status_fields(hotline, leg, status, machine=machine)
+        assert post_status(hotline, live_server, settings, fields, path=path).status_code == 204
+    _settled(hotline)
+
+    assert [CallLeg.objects.get(pk=leg.pk).state for leg in (won, lost)] == [won.state, lost.state]
+    call.refresh_from_db()
+    assert (call.state, call.ended_at, call.talk_seconds, CallEvent.objects.count()) == before
+    assert len(_leg_ends_requested(hotline)) == ends_before
+
+
 def test_status_for_an_unknown_call_is_acknowledged_politely(hotline, live_server, settings):
     response = post_status(
         hotline, live_server, settings, status_fields(hotline, "CA" + "0" * 32, "completed", 3)
