@@ -75,6 +75,8 @@ class Call(models.Model):
     # Claimed by the one task that moves the caller to voicemail, so a repeat never cuts a
     # message short by transferring the caller again.
     voicemail_transfer_at = models.DateTimeField(null=True, blank=True)
+    # Rounds of ringing queued after the first (ringing.py: the caller's language first, then the rest).
+    ring_rounds = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-started_at", "-id"]

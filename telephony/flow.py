@@ -140,17 +140,24 @@ def goodbye() -> Script:
 
 
 def _volunteer_language(leg: CallLeg) -> str:
-    return hotline_settings_get().default_language
+    """The first language the volunteer speaks that has prompts, else the hotline's default."""
+    spoken = [language for language in leg.volunteer.spoken_languages if language in prompts.LANGUAGES]
+    return spoken[0] if spoken else hotline_settings_get().default_language
 
 
 def leg_offer(*, leg: CallLeg) -> Script:
     language = _volunteer_language(leg)
+    caller_language = leg.call.language
+    offer = [prompts.prompt("volunteer_offer", language, hotline=_hotline_name())]
+    if caller_language and caller_language != language:  # same language: the offer itself tells
+        name = prompts.language_name_in(caller_language, language)
+        offer.insert(0, prompts.prompt("volunteer_caller_language", language, caller_language=name))
     return Script.of(
         Gather(
             action_url=step_url("leg_accept", leg_id=leg.pk),
             num_digits=1,
             timeout_seconds=ACCEPT_TIMEOUT_SECONDS,
-            prompts=(prompts.prompt("volunteer_offer", language, hotline=_hotline_name()),),
+            prompts=tuple(offer),
         ),
         prompts.prompt("volunteer_no_input", language),
         Hangup(),

@@ -135,26 +135,42 @@ def leg_start(*, leg_id: int, ring_timeout_seconds: int) -> None:
         raise ProviderError("the provider could not place the leg yet", permanent=False)
 
 
-def ring_volunteers(*, call: Call, ring_timeout_seconds: int) -> tuple[list[CallLeg], list[int]]:
-    """One leg per phone volunteer to ring, all started at once; browsers hear it by websocket.
+def speakers_first(volunteers: list[Volunteer], language: str) -> list[Volunteer]:
+    """Those who speak ``language``, or everyone when nobody does (or the language is not known)."""
+    speakers = [volunteer for volunteer in volunteers if language and language in volunteer.spoken_languages]
+    return speakers or volunteers
 
-    Returns the call's legs and the ids of legs whose start failed in a retryable way.
+
+def ring_volunteers(
+    *, call: Call, ring_timeout_seconds: int, language: str = ""
+) -> tuple[list[CallLeg], list[int], int]:
+    """One round of ringing: a leg for each phone volunteer who can be rung now and has not
+    been rung for this call yet, those who speak ``language`` (the caller's, on a hotline that
+    offers several) first: the others are the next round (tasks.next_round_if_nobody_left).
+    All legs start at once; browsers hear it by websocket.
+
+    Returns the call's legs, the ids of legs whose start failed in a retryable way, and how
+    many volunteers this round added.
     """
-    volunteers = volunteers_to_ring(at=timezone.now())
+    rung = set(CallLeg.objects.filter(call=call).values_list("volunteer_id", flat=True))
+    volunteers = volunteers_to_ring(at=timezone.now(), exclude_ids=rung)
+    chosen = speakers_first(phone_volunteers(volunteers), language)
     CallLeg.objects.bulk_create(
-        [CallLeg(call=call, volunteer=volunteer) for volunteer in phone_volunteers(volunteers)],
+        [CallLeg(call=call, volunteer=volunteer) for volunteer in chosen],
         ignore_conflicts=True,  # a redelivered task keeps the legs it already made
     )
     legs = list(CallLeg.objects.filter(call=call).select_related("volunteer", "call__provider_account"))
-    call_transition(
-        call=call, to_state=CallState.RINGING, event="call.ringing", volunteer_count=len(volunteers)
+    first = call_transition(
+        call=call, to_state=CallState.RINGING, event="call.ringing", volunteer_count=len(chosen)
     )
+    if not first and rung:
+        call_event_record(call=call, name="ringing.next_round", volunteer_count=len(chosen))
     events_send(
         groups=[volunteer_group(volunteer.user_id) for volunteer in browser_volunteers(volunteers)],
         event_type="call.ringing",
         call=call.pk,
     )
-    return legs, legs_start(call=call, legs=legs, ring_timeout_seconds=ring_timeout_seconds)
+    return legs, legs_start(call=call, legs=legs, ring_timeout_seconds=ring_timeout_seconds), len(chosen)
 
 
 def legs_cancel(*, call: Call, legs: Iterable[CallLeg] | None = None, keep_leg_id: int | None = None) -> int:

@@ -11,7 +11,7 @@ import logging
 
 from celery import current_app, shared_task
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from llamenos.deferred import after_response
@@ -20,6 +20,7 @@ from .call_models import LEG_LIVE_STATES, WAITING_STATES, Call, CallLeg, CallSta
 from .calls import call_event_record, call_transition, leg_set_state
 from .flow import step_url
 from .flow_settings import call_flow_settings_get
+from .languages import language_menu
 from .providers import ProviderError, provider_for
 from .ringing import leg_start, legs_cancel, ring_volunteers
 
@@ -42,22 +43,37 @@ def queue_after_commit(task, *args) -> None:
     transaction.on_commit(lambda: after_response(lambda: task.delay(*args)), robust=True)
 
 
-def voicemail_if_nobody_left(call: Call) -> None:
-    """Every leg ended without an answer: the caller goes to voicemail now, not at the timeout.
+def _someone_left():
+    return CallLeg.objects.filter(call=OuterRef("pk"), state__in=LEG_LIVE_STATES | {LegState.ACCEPTED})
 
-    One query when someone is still ringing or the call has moved on (every leg's end asks).
-    """
-    someone_left = CallLeg.objects.filter(
-        call=OuterRef("pk"), state__in=LEG_LIVE_STATES | {LegState.ACCEPTED}
-    )
-    if Call.objects.filter(pk=call.pk, state__in=WAITING_STATES).exclude(Exists(someone_left)).exists():
+
+def voicemail_if_nobody_left(call: Call) -> None:
+    """Nobody is ringing and nobody new could be rung: the caller goes to voicemail now, not at
+    the timeout. One query when someone is still ringing or the call has moved on."""
+    if Call.objects.filter(pk=call.pk, state__in=WAITING_STATES).exclude(Exists(_someone_left())).exists():
         call_event_record(call=call, name="ringing.nobody_reached", leg_count=call.legs.count())
         queue_after_commit(call_to_voicemail_task, call.pk)
 
 
+def next_round_if_nobody_left(call: Call) -> None:
+    """A leg of a waiting call has just ended unanswered; if it was the last one ringing, ring
+    whoever has not been rung yet (call_ring's next round: the volunteers who do not speak the
+    caller's language, those who have come free, the fallback group), and when that is nobody,
+    voicemail. Call it only after a leg really moved: a repeated callback decides nothing.
+
+    Two legs ending at once queue one round: the round count is raised by one conditional
+    UPDATE, which only one of them can make. One statement when someone is still ringing.
+    """
+    rounds = Call.objects.filter(pk=call.pk, state__in=WAITING_STATES, ring_rounds=call.ring_rounds)
+    if rounds.exclude(Exists(_someone_left())).update(ring_rounds=F("ring_rounds") + 1):
+        call.ring_rounds += 1
+        queue_after_commit(call_ring, call.pk)
+
+
 @shared_task(acks_late=True, ignore_result=True)
 def call_ring(call_id: int) -> None:
-    """Ring everyone available for a waiting call; nobody reachable sends the caller to voicemail."""
+    """Ring everyone available for a waiting call (one round); nobody reachable sends the caller
+    to voicemail."""
     call = Call.objects.select_related("provider_account").filter(pk=call_id).first()
     if call is None or call.state not in WAITING_STATES:
         return  # answered or over; a redelivered task for a ringing call starts only missing legs
@@ -65,10 +81,15 @@ def call_ring(call_id: int) -> None:
     if call.state == CallState.QUEUED:  # the first delivery; a redelivery finds it ringing
         queue_timeout_schedule(call=call, after_seconds=flow_settings.queue_timeout_seconds)
     ring_timeout = flow_settings.ring_timeout_seconds
-    _legs, retry_ids = ring_volunteers(call=call, ring_timeout_seconds=ring_timeout)
+    # On a hotline of one language everyone speaks it, whatever their profile says.
+    language = call.language if len(language_menu(flow_settings.language_menu)) > 1 else ""
+    _legs, retry_ids, added = ring_volunteers(call=call, ring_timeout_seconds=ring_timeout, language=language)
     for leg_id in retry_ids:
         leg_start_task.apply_async((leg_id, ring_timeout), countdown=1)
-    voicemail_if_nobody_left(call)
+    if added:  # every new leg may have failed at once: then the next round, or voicemail
+        next_round_if_nobody_left(call)
+    else:
+        voicemail_if_nobody_left(call)
 
 
 @shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=3)
@@ -80,8 +101,8 @@ def leg_start_task(self, leg_id: int, ring_timeout_seconds: int) -> None:
             raise self.retry(exc=error, countdown=2**self.request.retries) from error
         # Out of retries: the leg failed, and the caller may have nobody left to ring.
         leg = CallLeg.objects.select_related("call").get(pk=leg_id)
-        leg_set_state(leg=leg, state=LegState.FAILED, error=error.message[:200], ended_at=timezone.now())
-        voicemail_if_nobody_left(leg.call)
+        if leg_set_state(leg=leg, state=LegState.FAILED, error=error.message[:200], ended_at=timezone.now()):
+            next_round_if_nobody_left(leg.call)
 
 
 @shared_task(acks_late=True, ignore_result=True, **PROVIDER_RETRY)

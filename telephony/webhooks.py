@@ -56,8 +56,8 @@ from .tasks import (
     call_ring,
     call_to_voicemail_task,
     leg_end_task,
+    next_round_if_nobody_left,
     queue_after_commit,
-    voicemail_if_nobody_left,
 )
 from .verification import verified_webhook
 
@@ -396,8 +396,8 @@ def leg_answer(request, provider: Provider, leg: CallLeg, event):
     if _is_winner(leg):  # a repeated answer webhook for the leg already bridged
         return provider.render(flow.leg_bridge(leg=leg, call=leg.call, flow=call_flow_settings()))
     if event.answered_by == "machine":
-        leg_set_state(leg=leg, state=LegState.MACHINE, ended_at=timezone.now())
-        voicemail_if_nobody_left(leg.call)
+        if leg_set_state(leg=leg, state=LegState.MACHINE, ended_at=timezone.now()):
+            next_round_if_nobody_left(leg.call)
         return provider.render(flow.goodbye())
     leg_set_state(leg=leg, state=LegState.ANSWERED, answered_at=timezone.now())
     if leg.call.state not in WAITING_STATES:
@@ -414,8 +414,8 @@ def leg_accept(request, provider: Provider, leg: CallLeg, event):
         return provider.render(flow.leg_bridge(leg=leg, call=leg.call, flow=call_flow_settings()))
     if event.digits.strip()[:1] == "1":
         return provider.render(_claim(leg))
-    leg_set_state(leg=leg, state=LegState.DECLINED, ended_at=timezone.now())
-    voicemail_if_nobody_left(leg.call)
+    if leg_set_state(leg=leg, state=LegState.DECLINED, ended_at=timezone.now()):
+        next_round_if_nobody_left(leg.call)
     return provider.render(flow.goodbye())
 
 
@@ -424,7 +424,7 @@ def leg_status(request, provider: Provider, leg: CallLeg, event):
     if event.answered_by == "machine":  # asynchronous machine detection, should it be on
         if leg_set_state(leg=leg, state=LegState.MACHINE, ended_at=timezone.now()):
             queue_after_commit(leg_end_task, leg.pk)
-            voicemail_if_nobody_left(leg.call)
+            next_round_if_nobody_left(leg.call)
     elif event.call_status == "ringing":
         moved = leg_set_state(leg=leg, state=LegState.RINGING)
         if not moved and leg.state == LegState.CANCELED and leg.requested_at is None:
@@ -433,9 +433,10 @@ def leg_status(request, provider: Provider, leg: CallLeg, event):
             # the ids, so it is hung up now rather than at its timeout. A leg the task did write
             # down was, or is being, cancelled by it.
             queue_after_commit(leg_end_task, leg.pk)
-    elif event.call_status in LEG_END_STATES:
-        leg_set_state(leg=leg, state=LEG_END_STATES[event.call_status], ended_at=timezone.now())
-        voicemail_if_nobody_left(leg.call)
+    elif event.call_status in LEG_END_STATES and leg_set_state(
+        leg=leg, state=LEG_END_STATES[event.call_status], ended_at=timezone.now()
+    ):
+        next_round_if_nobody_left(leg.call)
     return _empty_ok()
 
 

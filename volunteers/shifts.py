@@ -144,17 +144,20 @@ def volunteers_on_shift(*, at: dt.datetime) -> QuerySet[Volunteer]:
     return Volunteer.objects.filter(id__in=_on_shift_ids(at=at)).select_related("user").order_by("user_id")
 
 
-def volunteers_to_ring(*, at: dt.datetime) -> list[Volunteer]:
+def volunteers_to_ring(*, at: dt.datetime, exclude_ids: Iterable[int] = ()) -> list[Volunteer]:
     """Who to ring for a call arriving at ``at``.
 
     Active, not on break, not on a call, on a shift active at ``at``; when that is nobody, the
-    active, not-on-break, not-busy members of the fallback group. Ordered by user id. Whether
-    a volunteer has a phone or a browser to ring is the ringing code's business.
+    active, not-on-break, not-busy members of the fallback group. ``exclude_ids``: volunteers
+    already rung for this call, so a next round reaches the fallback group once everyone on
+    shift was tried. Ordered by user id. Whether a volunteer has a phone or a browser to ring
+    is the ringing code's business.
     """
-    on_shift = list(_ringable().filter(id__in=_on_shift_ids(at=at)))
+    exclude_ids = list(exclude_ids)
+    on_shift = list(_ringable().filter(id__in=_on_shift_ids(at=at)).exclude(id__in=exclude_ids))
     if on_shift:
         return on_shift
-    return list(_ringable().filter(in_fallback_group=True))
+    return list(_ringable().filter(in_fallback_group=True).exclude(id__in=exclude_ids))
 
 
 def anyone_to_ring_query(

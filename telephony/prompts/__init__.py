@@ -20,7 +20,7 @@ from ..instructions import Play, Say
 LANGUAGES = ("en", "es")
 DEFAULT_LANGUAGE = "en"
 # Prompts that contain {placeholders} cannot be replaced by a fixed recording.
-TEMPLATED_PROMPTS = frozenset({"language_option", "captcha"})
+TEMPLATED_PROMPTS = frozenset({"language_option", "captcha", "volunteer_caller_language"})
 
 
 @cache
@@ -34,6 +34,11 @@ RECORDABLE_PROMPTS = tuple(key for key in PROMPT_KEYS if key not in TEMPLATED_PR
 
 def language_name(language: str) -> str:
     return _module(language).NAME
+
+
+def language_name_in(language: str, spoken_in: str) -> str:
+    """``language`` as a speaker of ``spoken_in`` calls it ("Spanish", "inglés")."""
+    return _module(spoken_in).LANGUAGE_NAMES.get(language, language_name(language))
 
 
 def voice_language(language: str) -> str:

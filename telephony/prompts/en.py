@@ -2,6 +2,8 @@
 
 VOICE_LANGUAGE = "en-US"
 NAME = "English"
+# Languages named in this language (a volunteer hears which language the caller speaks).
+LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
 
 PROMPTS = {
     "language_option": "For English, press {digit}.",
@@ -21,6 +23,7 @@ PROMPTS = {
     "unavailable": "Sorry, something went wrong on our side. Please call back in a moment. Goodbye.",
     "browser_calls_unavailable": "Calling out from the browser is not available on this hotline. Goodbye.",
     # Heard by volunteers on their own phone.
+    "volunteer_caller_language": "This caller speaks {caller_language}.",
     "volunteer_offer": "A caller is waiting on the {hotline} line. Press 1 to take the call.",
     "volunteer_no_input": "No key was pressed, so the call will go to someone else. Goodbye.",
     "volunteer_taken": "Thank you. Another volunteer has already taken this call. Goodbye.",

@@ -2,6 +2,8 @@
 
 VOICE_LANGUAGE = "es-US"
 NAME = "Español"
+# Los idiomas, nombrados en español (la persona voluntaria oye qué idioma habla quien llama).
+LANGUAGE_NAMES = {"en": "inglés", "es": "español"}
 
 PROMPTS = {
     "language_option": "Para español, marque el {digit}.",
@@ -20,6 +22,7 @@ PROMPTS = {
     "voicemail_empty": "No escuchamos ningún mensaje. Llámenos cuando quiera. Adiós.",
     "unavailable": "Lo sentimos, tuvimos un problema. Por favor, vuelva a llamar en un momento. Adiós.",
     "browser_calls_unavailable": "Esta línea no permite llamar desde el navegador. Adiós.",
+    "volunteer_caller_language": "Esta persona habla {caller_language}.",
     "volunteer_offer": "Hay una persona esperando en la línea {hotline}. Marque 1 para atender la llamada.",
     "volunteer_no_input": "No se marcó ninguna tecla; la llamada pasará a otra persona. Adiós.",
     "volunteer_taken": "Gracias. Otra persona voluntaria ya atendió esta llamada. Adiós.",

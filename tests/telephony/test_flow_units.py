@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from llamenos.models import User
 from telephony import prompts
 from telephony.languages import caller_language
 from telephony.ratelimit import caller_rate_allowed, caller_rate_reset
@@ -38,7 +39,9 @@ def test_every_language_has_every_prompt():
     for language in prompts.LANGUAGES:
         assert set(prompts._module(language).PROMPTS) == keys
         for key in keys:
-            assert prompts.prompt_text(key, language, hotline="H", digit="1", digits="1, 2")
+            assert prompts.prompt_text(
+                key, language, hotline="H", digit="1", digits="1, 2", caller_language="L"
+            )
 
 
 def _allowed(*, caller_hash: str, call_id: str | None = None, **limits) -> bool:
@@ -89,3 +92,44 @@ def test_a_repeated_webhook_is_not_counted_as_another_call(settings, redis_url):
     assert _allowed(caller_hash="f" * 64, call_id="CA-second", **limits)
     assert not _allowed(caller_hash="f" * 64, call_id="CA-third", **limits)
     assert not _allowed(caller_hash="f" * 64, call_id="CA-first", **limits)  # and now blocked
+
+
+def test_volunteers_hear_the_callers_language_named_in_their_own():
+    assert prompts.language_name_in("es", "en") == "Spanish"
+    assert prompts.language_name_in("en", "es") == "inglés"
+    assert prompts.prompt_text("volunteer_caller_language", "es", caller_language="inglés") == (
+        "Esta persona habla inglés."
+    )
+    assert "volunteer_caller_language" not in prompts.RECORDABLE_PROMPTS  # it names a language
+
+
+@pytest.mark.django_db
+def test_two_legs_ending_at_once_queue_one_next_round(
+    monkeypatch, twilio_account, django_capture_on_commit_callbacks
+):
+    """Each leg's end handler loaded the call before the other wrote; both see nobody ringing,
+    and only one of them may queue the next round."""
+    from telephony import tasks
+    from telephony.call_models import Call, CallLeg, CallState, LegState
+    from volunteers.models import Volunteer
+
+    queued = []
+    monkeypatch.setattr(tasks, "queue_after_commit", lambda task, *args: queued.append((task, args)))
+    call = Call.objects.create(
+        provider_account=twilio_account,
+        provider="twilio",
+        provider_call_id="CA-round",
+        state=CallState.RINGING,
+    )
+    for name in ("amy", "zoe"):
+        user = User.objects.create_user(username=name)
+        CallLeg.objects.create(
+            call=call, volunteer=Volunteer.objects.create(user=user), state=LegState.NO_ANSWER
+        )
+    seen_by_first, seen_by_second = Call.objects.get(pk=call.pk), Call.objects.get(pk=call.pk)
+
+    tasks.next_round_if_nobody_left(seen_by_first)
+    tasks.next_round_if_nobody_left(seen_by_second)
+
+    assert queued == [(tasks.call_ring, (call.pk,))]
+    assert Call.objects.get(pk=call.pk).ring_rounds == 1

@@ -187,6 +187,18 @@ def test_fallback_group_rings_when_no_shift_is_active(new_york, make_volunteer, 
 
 
 @pytest.mark.django_db
+def test_a_next_round_rings_whoever_was_not_rung_then_the_fallback_group(
+    new_york, make_volunteer, make_shift
+):
+    amy, zoe = make_volunteer("amy"), make_volunteer("zoe")
+    backup = make_volunteer("backup", in_fallback_group=True)
+    make_shift(days=[MON], volunteers=[amy, zoe])
+    assert volunteers_to_ring(at=NOON_MONDAY, exclude_ids=[amy.pk]) == [zoe]
+    assert volunteers_to_ring(at=NOON_MONDAY, exclude_ids=[amy.pk, zoe.pk]) == [backup]
+    assert volunteers_to_ring(at=NOON_MONDAY, exclude_ids=[amy.pk, zoe.pk, backup.pk]) == []
+
+
+@pytest.mark.django_db
 def test_fallback_group_rings_when_nobody_on_shift_is_available(new_york, make_volunteer, make_shift):
     resting = make_volunteer("resting", on_break=True)
     gone = make_volunteer("gone", is_active=False)

@@ -47,12 +47,9 @@ class Hotline:
 
     def volunteer(self, name: str, *, on_shift: bool = True, fallback: bool = False, **fields) -> Volunteer:
         user = User.objects.create_user(username=name, first_name=name.title(), role=Role.VOLUNTEER)
+        fields.setdefault("spoken_languages", ["en", "es"])
         volunteer = Volunteer.objects.create(
-            user=user,
-            phone=f"+1415555{next(_phone_numbers):04d}",
-            in_fallback_group=fallback,
-            spoken_languages=["en", "es"],
-            **fields,
+            user=user, phone=f"+1415555{next(_phone_numbers):04d}", in_fallback_group=fallback, **fields
         )
         if on_shift:
             self.shift_now().volunteers.add(volunteer)

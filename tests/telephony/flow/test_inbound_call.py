@@ -96,6 +96,54 @@ def test_caller_picks_language_passes_captcha_and_second_volunteer_answers(hotli
     assert states == ["ivr", "queued", "ringing", "answered", "completed"]
 
 
+def test_volunteers_who_speak_the_callers_language_are_rung_first(hotline):
+    """A Spanish-speaking caller rings the Spanish speakers; when none of them takes the call,
+    the next round rings the others, who hear which language the caller speaks."""
+    hotline.flow(language_menu=[{"language": "en", "digit": "1"}, {"language": "es", "digit": "2"}])
+    ana = hotline.volunteer("ana", spoken_languages=["en"])
+    ben = hotline.volunteer("ben", spoken_languages=["es", "en"])
+    caller = hotline.dial()
+    caller.press("2")
+    caller.wait_for_state("queued")
+
+    offer = hotline.phone(ben).answer()
+    offer.wait_for_gather()
+    assert said(offer).startswith("Hay una persona esperando")  # his first language, no note needed
+    assert hotline.phone(ana).ringing == []
+    offer.press("2")  # he cannot take it now
+
+    late = hotline.phone(ana).answer(timeout=10)
+    late.wait_for_gather()
+    assert said(late).startswith("This caller speaks Spanish. A caller is waiting")
+    late.press("1")
+    caller.wait_for_state("bridged", timeout=10)
+
+    call = hotline.call_row()
+    assert call.answered_by == ana
+    assert call.ring_rounds == 1
+    assert [(leg.volunteer_id, leg.state) for leg in CallLeg.objects.order_by("id")] == [
+        (ben.pk, LegState.DECLINED),
+        (ana.pk, LegState.ACCEPTED),
+    ]
+    rounds = CallEvent.objects.filter(call=call, name__in=["call.ringing", "ringing.next_round"])
+    assert [(event.name, event.details) for event in rounds.order_by("id")] == [
+        ("call.ringing", {"volunteer_count": 1}),
+        ("ringing.next_round", {"volunteer_count": 1}),
+    ]
+
+
+def test_a_hotline_of_one_language_rings_everyone_at_once(hotline):
+    ana = hotline.volunteer("ana", spoken_languages=["es"])
+    ben = hotline.volunteer("ben", spoken_languages=[])
+    caller = hotline.dial()  # no menu: the caller speaks the hotline's language
+    caller.wait_for_state("queued")
+    for volunteer in (ana, ben):
+        hotline.phone(volunteer).wait_ringing(timeout=10)
+    offer = hotline.phone(ana).answer()
+    offer.wait_for_gather()
+    assert said(offer).startswith("Esta persona habla inglés. Hay una persona esperando")
+
+
 def test_banned_caller_is_rejected_before_anything_is_spoken(hotline, admin_user):
     from telephony.bans import ban_add
 
