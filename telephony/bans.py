@@ -37,6 +37,11 @@ def bans_active(*, at: dt.datetime | None = None) -> QuerySet[Ban]:
     return Ban.objects.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=at))
 
 
+def bans_expired(*, at: dt.datetime) -> QuerySet[Ban]:
+    """The rest: bans that match nobody any more, and are renewed when the number is banned again."""
+    return Ban.objects.filter(expires_at__lte=at)
+
+
 def ban_add(
     *, actor: User, number: str, reason: str, expires_at: dt.datetime | None = None, request=None
 ) -> Ban:
@@ -46,7 +51,7 @@ def ban_add(
     values = {"reason": reason, "expires_at": expires_at, "created_by": actor, "created_at": now}
     try:
         with transaction.atomic():
-            renewed = bool(Ban.objects.filter(number_hash=hashed, expires_at__lte=now).update(**values))
+            renewed = bool(bans_expired(at=now).filter(number_hash=hashed).update(**values))
             ban = (
                 Ban.objects.get(number_hash=hashed)
                 if renewed
@@ -91,7 +96,7 @@ def bans_import(
     summary = ImportSummary()
     now = timezone.now()
     seen: set[str] = set()
-    expired = set(Ban.objects.filter(expires_at__lte=now).values_list("number_hash", flat=True))
+    expired = set(bans_expired(at=now).values_list("number_hash", flat=True))
     active = set(bans_active(at=now).values_list("number_hash", flat=True))
     values = {"reason": reason, "expires_at": expires_at, "created_by": actor, "created_at": now}
     new_bans, renew = [], []
@@ -116,7 +121,7 @@ def bans_import(
     summary.renewed = len(renew)
     with transaction.atomic():
         # Only rows still expired are renewed: a ban another admin made meanwhile is kept as is.
-        Ban.objects.filter(number_hash__in=renew, expires_at__lte=now).update(**values)
+        bans_expired(at=now).filter(number_hash__in=renew).update(**values)
         Ban.objects.bulk_create(new_bans, ignore_conflicts=True)
     audit_record(
         event="ban.imported",

@@ -149,7 +149,7 @@ def leg_offer(*, leg: CallLeg) -> Script:
     language = _volunteer_language(leg)
     caller_language = leg.call.language
     offer = [prompts.prompt("volunteer_offer", language, hotline=_hotline_name())]
-    if caller_language and caller_language != language:  # same language: the offer itself tells
+    if caller_language and caller_language != language:  # else the offer's language says it
         name = prompts.language_name_in(caller_language, language)
         offer.insert(0, prompts.prompt("volunteer_caller_language", language, caller_language=name))
     return Script.of(

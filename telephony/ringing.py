@@ -141,16 +141,14 @@ def speakers_first(volunteers: list[Volunteer], language: str) -> list[Volunteer
     return speakers or volunteers
 
 
-def ring_volunteers(
-    *, call: Call, ring_timeout_seconds: int, language: str = ""
-) -> tuple[list[CallLeg], list[int], int]:
+def ring_volunteers(*, call: Call, ring_timeout_seconds: int, language: str = "") -> tuple[list[int], int]:
     """One round of ringing: a leg for each phone volunteer who can be rung now and has not
     been rung for this call yet, those who speak ``language`` (the caller's, on a hotline that
     offers several) first: the others are the next round (tasks.next_round_if_nobody_left).
     All legs start at once; browsers hear it by websocket.
 
-    Returns the call's legs, the ids of legs whose start failed in a retryable way, and how
-    many volunteers this round added.
+    Returns the ids of legs whose start failed in a retryable way, and how many volunteers
+    this round added.
     """
     rung = set(CallLeg.objects.filter(call=call).values_list("volunteer_id", flat=True))
     volunteers = volunteers_to_ring(at=timezone.now(), exclude_ids=rung)
@@ -170,7 +168,7 @@ def ring_volunteers(
         event_type="call.ringing",
         call=call.pk,
     )
-    return legs, legs_start(call=call, legs=legs, ring_timeout_seconds=ring_timeout_seconds), len(chosen)
+    return legs_start(call=call, legs=legs, ring_timeout_seconds=ring_timeout_seconds), len(chosen)
 
 
 def legs_cancel(*, call: Call, legs: Iterable[CallLeg] | None = None, keep_leg_id: int | None = None) -> int:

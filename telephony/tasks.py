@@ -83,7 +83,7 @@ def call_ring(call_id: int) -> None:
     ring_timeout = flow_settings.ring_timeout_seconds
     # On a hotline of one language everyone speaks it, whatever their profile says.
     language = call.language if len(language_menu(flow_settings.language_menu)) > 1 else ""
-    _legs, retry_ids, added = ring_volunteers(call=call, ring_timeout_seconds=ring_timeout, language=language)
+    retry_ids, added = ring_volunteers(call=call, ring_timeout_seconds=ring_timeout, language=language)
     for leg_id in retry_ids:
         leg_start_task.apply_async((leg_id, ring_timeout), countdown=1)
     if added:  # every new leg may have failed at once: then the next round, or voicemail

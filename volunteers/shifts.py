@@ -153,11 +153,9 @@ def volunteers_to_ring(*, at: dt.datetime, exclude_ids: Iterable[int] = ()) -> l
     shift was tried. Ordered by user id. Whether a volunteer has a phone or a browser to ring
     is the ringing code's business.
     """
-    exclude_ids = list(exclude_ids)
-    on_shift = list(_ringable().filter(id__in=_on_shift_ids(at=at)).exclude(id__in=exclude_ids))
-    if on_shift:
-        return on_shift
-    return list(_ringable().filter(in_fallback_group=True).exclude(id__in=exclude_ids))
+    ringable = _ringable().exclude(id__in=list(exclude_ids))
+    on_shift = list(ringable.filter(id__in=_on_shift_ids(at=at)))
+    return on_shift or list(ringable.filter(in_fallback_group=True))
 
 
 def anyone_to_ring_query(

@@ -157,7 +157,7 @@ def test_ringing_schedules_the_queue_timeout_backstop_once(monkeypatch, twilio_a
     recorder = _Recorder()
     monkeypatch.setattr(tasks, "call_queue_timeout", recorder)
     monkeypatch.setitem(tasks.current_app.conf, "task_always_eager", False)
-    monkeypatch.setattr(tasks, "ring_volunteers", lambda **kwargs: ([], [], 0))
+    monkeypatch.setattr(tasks, "ring_volunteers", lambda **kwargs: ([], 0))
     queued_at = timezone.now() - dt.timedelta(seconds=3)
     call = Call.objects.create(
         provider_account=twilio_account,
