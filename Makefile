@@ -6,6 +6,8 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Extra runserver options for `make run`, e.g. --noreload.
+RUNSERVER_ARGS ?=
 
 .PHONY: run test install lint format services migrate demo bench clean
 
@@ -28,9 +30,13 @@ demo: migrate
 	$(PY) manage.py demo_data
 	$(PY) manage.py provider_bootstrap
 
+# Where `make run` serves, for the dev settings: the emulator posts its webhooks there unless
+# PUBLIC_BASE_URL is set in the environment or .env (llamenos/settings/dev.py). A server on every
+# interface (0.0.0.0) is reached on 127.0.0.1.
+run: export DEV_SERVER_URL = http://$(if $(filter 0.0.0.0,$(HOST)),127.0.0.1,$(HOST)):$(PORT)
 run: demo
 	@echo "Serving on http://$(HOST):$(PORT)/ (log in with an account printed above)"
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	$(PY) manage.py runserver $(RUNSERVER_ARGS) $(HOST):$(PORT)
 
 services:
 	@bash scripts/ensure-services.sh

@@ -20,12 +20,27 @@ NUMBER_HASH_PEPPER = env.str("NUMBER_HASH_PEPPER", default="dev-only-number-pepp
 
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 
+# The demo's SQLite file is written from several threads at once (webhooks, eager tasks, the
+# emulator's callbacks). A transaction that reads first and writes later fails at once with
+# "database is locked" when another holds the write lock; IMMEDIATE ones wait for it instead.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"].setdefault("OPTIONS", {}).update(  # noqa: F405
+        {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    )
+
+# `make run HOST=… PORT=…` says where it serves (DEV_SERVER_URL), so the emulator's webhooks reach
+# it; PUBLIC_BASE_URL set in the environment or .env still wins.
+PUBLIC_BASE_URL = env.str(
+    "PUBLIC_BASE_URL",
+    default=env.str("DEV_SERVER_URL", default=PUBLIC_BASE_URL),  # noqa: F405
+).rstrip("/")
+
 # The carrier emulator runs inside the app under a dev-only URL prefix (telephony/emulator).
 TELEPHONY_EMULATOR_ENABLED = env.bool("TELEPHONY_EMULATOR_ENABLED", default=True)
 
 # The Twilio/Plivo SDKs talk to the in-process emulator (telephony/emulator) unless told otherwise.
 if TELEPHONY_EMULATOR_ENABLED:
-    _EMULATOR = PUBLIC_BASE_URL + "/dev/emulator"  # noqa: F405
+    _EMULATOR = PUBLIC_BASE_URL + "/dev/emulator"
     TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default=_EMULATOR)
     PLIVO_API_BASE_URL = env.str("PLIVO_API_BASE_URL", default=_EMULATOR)
     # Emulated accounts for the demo (manage.py provider_bootstrap, run by `make run`): fake ids and

@@ -22,6 +22,8 @@ from .rest import rest_handle
 
 DEV_ONLY = "dev-only carrier emulator (mounted only when TELEPHONY_EMULATOR_ENABLED)"
 KEYS = "123456789*0#"
+# A caller's answer in one go (the CAPTCHA's digits, an extension); real keypads send no more.
+MAX_KEYS = 32
 
 
 def _guard() -> None:
@@ -43,6 +45,13 @@ def rest(request, path: str):
     )
     response = HttpResponse(result.body, status=result.status, content_type=result.content_type)
     return response
+
+
+def _keys(raw: str) -> str:
+    """The keys typed on the console (one button, or several in the keys field); "" when any is not a
+    phone key."""
+    keys = raw.replace(" ", "")
+    return keys if 0 < len(keys) <= MAX_KEYS and all(key in KEYS for key in keys) else ""
 
 
 def _state(request, *, notice: str = ""):
@@ -99,9 +108,12 @@ def call_action(request, sid: str):
     if call is None or call.is_final:
         return _state(request, notice="That call has ended.")
     action = request.POST.get("action", "")
+    keys = _keys(request.POST.get("digits", ""))
+    if action == "press" and not keys:
+        return _state(request, notice=f"Type phone keys only (0-9, * and #), at most {MAX_KEYS}.")
     try:
-        if action == "press" and request.POST.get("digit", "") in KEYS:
-            call.press(request.POST["digit"], timeout=1)
+        if action == "press":
+            call.press(keys, timeout=1)
         elif action == "no_input":
             call.no_input(timeout=1)
         elif action == "record":
