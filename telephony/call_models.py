@@ -24,20 +24,40 @@ class CallState(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-# Where each state may be reached from. Anything else is a late, repeated or out-of-order
-# callback and changes nothing: a call never moves backwards.
-CALL_TRANSITIONS: dict[str, frozenset[str]] = {
-    CallState.QUEUED: frozenset({CallState.IVR}),
-    CallState.RINGING: frozenset({CallState.QUEUED}),
-    CallState.ANSWERED: frozenset({CallState.QUEUED, CallState.RINGING}),
-    CallState.VOICEMAIL: frozenset({CallState.IVR, CallState.QUEUED, CallState.RINGING}),
-    CallState.COMPLETED: frozenset({CallState.ANSWERED}),
-    CallState.MISSED: frozenset({CallState.IVR, CallState.QUEUED, CallState.RINGING, CallState.VOICEMAIL}),
-    CallState.REJECTED: frozenset({CallState.IVR}),
-    CallState.RATE_LIMITED: frozenset({CallState.IVR}),
-    CallState.FAILED: frozenset({CallState.IVR, CallState.QUEUED, CallState.RINGING}),
-}
 WAITING_STATES = frozenset({CallState.QUEUED, CallState.RINGING})
+_IVR_OR_WAITING = (CallState.IVR, *WAITING_STATES)
+
+
+def _from(sources, target: str) -> dict[str, str]:
+    return dict.fromkeys(sources, target)
+
+
+# Every move a call can make, once: for each event, {state it leaves: state it reaches}. A call
+# in a state its event does not list stays where it is (a late, repeated or out-of-order
+# callback), so a call never moves backwards. calls.call_move and calls.call_finish read this.
+CALL_MOVES: dict[str, dict[str, str]] = {
+    "call.queued": _from([CallState.IVR], CallState.QUEUED),
+    "call.ringing": _from([CallState.QUEUED], CallState.RINGING),
+    "call.claimed": _from(WAITING_STATES, CallState.ANSWERED),
+    # The winner hung up before the carrier bridged them: the caller is still on hold.
+    "call.winner_left": _from([CallState.ANSWERED], CallState.RINGING),
+    "call.nobody_available": _from(_IVR_OR_WAITING, CallState.VOICEMAIL),
+    "call.to_voicemail": _from(_IVR_OR_WAITING, CallState.VOICEMAIL),
+    "call.hold_failed": _from(WAITING_STATES, CallState.VOICEMAIL),
+    "call.banned": _from([CallState.IVR], CallState.REJECTED),
+    "captcha.failed": _from([CallState.IVR], CallState.REJECTED),
+    "call.rate_limited": _from([CallState.IVR], CallState.RATE_LIMITED),
+    # The caller hung up (their status callback), by where the call had got to. A voicemail
+    # with its message in stays voicemail; without one it is missed until a late recording.
+    "call.completed": _from([CallState.ANSWERED], CallState.COMPLETED),
+    "call.caller_hung_up": _from([*_IVR_OR_WAITING, CallState.VOICEMAIL], CallState.MISSED),
+    # The sweep learnt from the carrier that the caller is gone and no callback said so.
+    "sweep.caller_gone": {
+        **_from([*_IVR_OR_WAITING, CallState.VOICEMAIL], CallState.MISSED),
+        CallState.ANSWERED: CallState.COMPLETED,
+    },
+    "voicemail.arrived_late": _from([CallState.MISSED], CallState.VOICEMAIL),
+}
 
 
 class Call(models.Model):
@@ -65,6 +85,8 @@ class Call(models.Model):
     started_at = models.DateTimeField(db_default=Now(), db_index=True)
     queued_at = models.DateTimeField(null=True, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
+    # When the carrier connected the caller and the volunteer who took the call.
+    bridged_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     # Total length as the provider reports it, and the time spent talking to a volunteer.
     duration_seconds = models.PositiveIntegerField(null=True, blank=True)
@@ -122,8 +144,13 @@ LEG_FINAL_STATES = frozenset(
     }
 )
 LEG_LIVE_STATES = frozenset({LegState.PENDING, LegState.REQUESTED, LegState.RINGING, LegState.ANSWERED})
-# Legs move forward only, like calls: a late "ringing" never undoes "answered".
+# A leg can take the call only while its volunteer has picked up and is hearing the offer: not
+# once it ended, was cancelled or was told the call was taken.
+CLAIMING_LEG_STATES = frozenset({LegState.ANSWERED})
+# Where each leg state may be reached from (the event is the state it reaches). Legs move
+# forward only, like calls: a late "ringing" never undoes "answered", an ended leg never claims.
 LEG_TRANSITIONS: dict[str, frozenset[str]] = {
+    LegState.ACCEPTED: CLAIMING_LEG_STATES,
     LegState.REQUESTED: frozenset({LegState.PENDING}),
     LegState.RINGING: frozenset({LegState.PENDING, LegState.REQUESTED}),
     LegState.ANSWERED: frozenset({LegState.PENDING, LegState.REQUESTED, LegState.RINGING}),

@@ -173,6 +173,7 @@ def leg_bridge(*, leg: CallLeg, call: Call, flow: CallFlowSettings) -> Script:
         Bridge(
             room=call.room,
             action_url=step_url("leg_bridge_ended", leg_id=leg.pk),
+            connected_url=step_url("bridged", call_id=call.pk),
             record=flow.record_calls,
             recording_url=step_url("recording", call_id=call.pk) if flow.record_calls else "",
         )

@@ -73,10 +73,14 @@ class Bridge:
     when the volunteer leaves. With ``record`` the bridged conversation is recorded and the
     recording is reported to ``recording_url``. Twilio asks ``action_url`` what comes next when
     the bridge ends; on Plivo the conference ending ends the leg, and it is not used.
+    ``connected_url`` is told when the carrier connects the two (Twilio: the <Queue> url, run on
+    the caller just before the bridge; Plivo: the conference's callbackUrl, when the volunteer
+    enters), so a winner who hangs up before that does not leave the caller on hold.
     """
 
     room: str
     action_url: str = ""
+    connected_url: str = ""
     record: bool = False
     recording_url: str = ""
 

@@ -17,8 +17,8 @@ from django.utils import timezone
 from volunteers.models import CallPreference, Volunteer
 from volunteers.shifts import volunteers_to_ring
 
-from .call_models import LEG_LIVE_STATES, WAITING_STATES, Call, CallLeg, CallState, LegState
-from .calls import call_event_record, call_transition, leg_set_state, legs_set_state
+from .call_models import LEG_LIVE_STATES, WAITING_STATES, Call, CallLeg, LegState
+from .calls import call_event_record, call_move, leg_set_state, legs_set_state
 from .events import events_send, volunteer_group
 from .flow import step_url
 from .providers import ProviderError, provider_for
@@ -158,9 +158,7 @@ def ring_volunteers(*, call: Call, ring_timeout_seconds: int, language: str = ""
         ignore_conflicts=True,  # a redelivered task keeps the legs it already made
     )
     legs = list(CallLeg.objects.filter(call=call).select_related("volunteer", "call__provider_account"))
-    first = call_transition(
-        call=call, to_state=CallState.RINGING, event="call.ringing", volunteer_count=len(chosen)
-    )
+    first = call_move(call=call, event="call.ringing", volunteer_count=len(chosen))
     if not first and rung:
         call_event_record(call=call, name="ringing.next_round", volunteer_count=len(chosen))
     events_send(

@@ -17,7 +17,7 @@ from django.utils import timezone
 from llamenos.deferred import after_response
 
 from .call_models import LEG_LIVE_STATES, WAITING_STATES, Call, CallLeg, CallState, LegState
-from .calls import call_event_record, call_transition, leg_set_state
+from .calls import call_event_record, call_move, leg_set_state
 from .flow import step_url
 from .flow_settings import call_flow_settings_get
 from .languages import language_menu
@@ -130,7 +130,7 @@ def call_to_voicemail(call_id: int) -> None:
     call = Call.objects.select_related("provider_account").filter(pk=call_id).first()
     if call is None:
         return
-    call_transition(call=call, to_state=CallState.VOICEMAIL, event="call.to_voicemail")
+    call_move(call=call, event="call.to_voicemail")
     call.refresh_from_db()
     if call.state != CallState.VOICEMAIL or call.voicemail_url or call.ended_at:
         return  # answered, over, or the message is already in

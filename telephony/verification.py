@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from functools import wraps
 
-from django.http import HttpRequest, HttpResponseForbidden
+from django.http import HttpRequest, HttpResponseBadRequest, HttpResponseForbidden
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -21,6 +21,7 @@ from llamenos.singletons import Snapshot
 
 from .models import ProviderAccount
 from .providers import PROVIDERS, Provider
+from .providers.base import MalformedWebhook
 
 logger = logging.getLogger(__name__)
 
@@ -80,10 +81,11 @@ def webhook_provider(request: HttpRequest) -> Provider | None:
 
 
 def verified_webhook(view: Callable) -> Callable:
-    """For provider webhook views: POST only, no CSRF token, a valid provider signature.
+    """For provider webhook views: POST only, no CSRF token, a valid provider signature, fields
+    that pass the checks (telephony.providers.base.WebhookFields), else 400.
 
     The view is called as ``view(request, provider, *args, **kwargs)``; ``provider.account`` is
-    the ProviderAccount that signed the request.
+    the ProviderAccount that signed the request, and ``provider.parse(request)`` is already read.
     """
 
     @wraps(view)
@@ -96,6 +98,18 @@ def verified_webhook(view: Callable) -> Callable:
                 "webhook rejected: path=%s provider_header=%s", request.path, ",".join(sent) or "none"
             )
             return HttpResponseForbidden("Signature check failed.", content_type="text/plain")
+        try:
+            provider.parse(request)  # before the view, so a malformed request writes nothing
+        except MalformedWebhook as exc:
+            # The reason names a field, never its value: no numbers or texts in the log.
+            logger.warning(
+                "webhook refused: path=%s provider=%s account=%s reason=%s",
+                request.path,
+                provider.name,
+                provider.account.pk,
+                exc,
+            )
+            return HttpResponseBadRequest(str(exc), content_type="text/plain")
         return view(request, provider, *args, **kwargs)
 
     return public("signed provider webhook")(csrf_exempt(require_POST(inner)))

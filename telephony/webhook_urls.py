@@ -19,6 +19,7 @@ urlpatterns = [
     path("calls/<int:call_id>/voicemail", webhooks.voicemail, name="flow_voicemail"),
     path("calls/<int:call_id>/voicemail-saved", webhooks.voicemail_saved, name="flow_voicemail_saved"),
     path("calls/<int:call_id>/recording", webhooks.recording, name="flow_recording"),
+    path("calls/<int:call_id>/bridged", webhooks.bridged, name="flow_bridged"),
     path("legs/<int:leg_id>/answer", webhooks.leg_answer, name="flow_leg_answer"),
     path("legs/<int:leg_id>/accept", webhooks.leg_accept, name="flow_leg_accept"),
     path("legs/<int:leg_id>/status", webhooks.leg_status, name="flow_leg_status"),

@@ -24,6 +24,7 @@ from volunteers.shifts import anyone_to_ring
 
 from . import flow
 from .call_models import (
+    LEG_FINAL_STATES,
     LEG_LIVE_STATES,
     WAITING_STATES,
     Call,
@@ -35,12 +36,15 @@ from .call_models import (
 )
 from .calls import (
     CallerScreen,
+    CallIdTaken,
+    call_bridged,
     call_claim,
     call_finish,
+    call_move,
     call_recording_save,
     call_start,
-    call_transition,
     call_voicemail_save,
+    call_winner_left,
     caller_screen,
     captcha_failure_count,
     leg_set_state,
@@ -146,16 +150,20 @@ def incoming(request, provider: Provider):
     )
     if captcha_digits:
         fields["captcha_expected"] = captcha_digits
-    call, created = call_start(
-        account=provider.account,
-        provider_call_id=event.call_id,
-        caller_e164=event.from_number,
-        language=known_language,
-        state=state,
-        event=start_event,
-        fields=fields,
-        notes=() if counted else ("ratelimit.unavailable",),
-    )
+    try:
+        call, created = call_start(
+            account=provider.account,
+            provider_call_id=event.call_id,
+            caller_e164=event.from_number,
+            language=known_language,
+            state=state,
+            event=start_event,
+            fields=fields,
+            notes=() if counted else ("ratelimit.unavailable",),
+        )
+    except CallIdTaken:
+        logger.warning("incoming: provider call %s belongs to another account", event.call_id)
+        return provider.render(flow.unknown_call())
     if not created:  # a repeated webhook: carry on from where the call is
         if call.state != CallState.IVR:
             return provider.render(_resume(call))
@@ -244,11 +252,9 @@ def _new_captcha(call: Call, settings_row: CallFlowSettings, *, greet: bool, ret
 
 def _enter_hold(call: Call, settings_row: CallFlowSettings, *, greet: bool) -> Script:
     if not anyone_to_ring(at=timezone.now()):
-        call_transition(call=call, to_state=CallState.VOICEMAIL, event="call.nobody_available")
+        call_move(call=call, event="call.nobody_available")
         return flow.voicemail(call=call, flow=settings_row, greet=greet)
-    if not call_transition(
-        call=call, to_state=CallState.QUEUED, event="call.queued", fields={"queued_at": timezone.now()}
-    ):
+    if not call_move(call=call, event="call.queued", fields={"queued_at": timezone.now()}):
         return _resume(call)
     queue_after_commit(call_ring, call.pk)
     return flow.hold(call=call, greet=greet)
@@ -280,7 +286,7 @@ def captcha(request, provider: Provider, call: Call):
         Call.objects.filter(pk=call.pk).update(captcha_expected="")
         return provider.render(_enter_hold(call, settings_row, greet=False))
     if captcha_failure_count(call=call) >= settings_row.captcha_attempts:
-        call_transition(call=call, to_state=CallState.REJECTED, event="captcha.failed")
+        call_move(call=call, event="captcha.failed")
         return provider.render(flow.captcha_failed(call=call))
     return provider.render(_new_captcha(call, settings_row, greet=False, retry=True))
 
@@ -288,6 +294,12 @@ def captcha(request, provider: Provider, call: Call):
 @call_step
 def wait(request, provider: Provider, call: Call):
     """The hold's wait URL; the provider fetches it again each time the music ends."""
+    if call.state == CallState.ANSWERED and call.bridged_at is None:
+        # Still on hold although someone took the call: fine while the bridge is being made,
+        # not once the winner's leg has ended (a lost or reordered callback).
+        winner = call.legs.filter(volunteer_id=call.answered_by_id, state__in=LEG_FINAL_STATES).first()
+        if winner is not None:
+            _winner_left(call, winner)
     if call.state in WAITING_STATES and call.queued_at:
         reported = provider.parse(request).queue_time_seconds or 0
         waited = max(reported, (timezone.now() - call.queued_at).total_seconds())
@@ -307,7 +319,7 @@ def hold_exit(request, provider: Provider, call: Call):
         return _empty_ok()
     if result == "error" and call.state in WAITING_STATES:
         # The provider could not keep the caller on hold: take a message rather than drop them.
-        call_transition(call=call, to_state=CallState.VOICEMAIL, event="call.hold_failed")
+        call_move(call=call, event="call.hold_failed")
         queue_after_commit(call_legs_cancel, call.pk)
     if call.state == CallState.VOICEMAIL and not call.voicemail_url:
         return provider.render(flow.voicemail(call=call, flow=call_flow_settings()))
@@ -319,7 +331,7 @@ def hold_exit(request, provider: Provider, call: Call):
 @call_step
 def voicemail(request, provider: Provider, call: Call):
     if call.state in WAITING_STATES:
-        call_transition(call=call, to_state=CallState.VOICEMAIL, event="call.to_voicemail")
+        call_move(call=call, event="call.to_voicemail")
     if call.state != CallState.VOICEMAIL or call.voicemail_url:
         return provider.render(flow.goodbye())
     return provider.render(flow.voicemail(call=call, flow=call_flow_settings()))
@@ -335,6 +347,14 @@ def voicemail_saved(request, provider: Provider, call: Call):
 
 
 @call_step
+def bridged(request, provider: Provider, call: Call):
+    """The carrier is connecting the caller and the volunteer who took the call (Twilio runs
+    this on the caller just before the bridge; Plivo notifies the volunteer's conference)."""
+    call_bridged(call=call)
+    return provider.render(Script.of())
+
+
+@call_step
 def recording(request, provider: Provider, call: Call):
     call_recording_save(call=call, recording_url=provider.parse(request).recording_url)
     return _empty_ok()
@@ -344,7 +364,9 @@ def recording(request, provider: Provider, call: Call):
 def status(request, provider: Provider):
     """The caller's call changed state (Twilio status callback, Plivo hangup URL)."""
     event = provider.parse(request)
-    call = Call.objects.filter(provider=provider.name, provider_call_id=event.call_id).first()
+    call = Call.objects.filter(
+        provider=provider.name, provider_account=provider.account, provider_call_id=event.call_id
+    ).first()
     if call is None or not event.call_id or event.call_status not in ENDED_STATUSES:
         return _empty_ok()
     call_finish(call=call, duration_seconds=event.duration_seconds)
@@ -380,6 +402,22 @@ def _claim(leg: CallLeg) -> Script:
         queue_after_commit(call_legs_cancel, call.pk, leg.pk)
         return flow.leg_bridge(leg=leg, call=call, flow=call_flow_settings())
     return flow.leg_taken(leg=leg)
+
+
+def _winner_left(call: Call, leg: CallLeg) -> None:
+    """``leg`` ended: if it had taken the call and was never bridged, the caller is still on
+    hold, and the call waits again for the others, or voicemail."""
+    if call_winner_left(call=call, leg=leg):
+        call.refresh_from_db(fields=["ring_rounds"])
+        next_round_if_nobody_left(call)
+
+
+def _leg_ended(leg: CallLeg) -> None:
+    """After a leg really ended: put a call whose unbridged winner it was back to waiting, and
+    ring the next round if it was the last one ringing. Both are decided on the rows as they
+    are now: the call loaded with this request may have been claimed since."""
+    _winner_left(leg.call, leg)
+    next_round_if_nobody_left(leg.call)
 
 
 def _is_winner(leg: CallLeg) -> bool:
@@ -436,7 +474,7 @@ def leg_status(request, provider: Provider, leg: CallLeg, event):
     elif event.call_status in LEG_END_STATES and leg_set_state(
         leg=leg, state=LEG_END_STATES[event.call_status], ended_at=timezone.now()
     ):
-        next_round_if_nobody_left(leg.call)
+        _leg_ended(leg)
     return _empty_ok()
 
 

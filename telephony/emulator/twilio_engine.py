@@ -288,6 +288,12 @@ class TwilioEngine(Engine):
                 follow=True,
             )
         queue_time = self._other_queue_time(caller)
+        connected_url = target.attr("url")
+        if connected_url:
+            # Twilio runs this document on the dequeued caller just before the bridge; only its
+            # request matters here (the app answers it with an empty document).
+            fields = {**TwilioEngine(caller).base_fields(), "QueueSid": queue.sid}
+            caller._post("queue_url", connected_url, fields, target.attr("method", "POST"), doc.url)
         caller._push("bridged", room=room)
         call._changed(state="bridged")
         call._event("bridged", caller.sid)

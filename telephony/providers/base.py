@@ -7,13 +7,17 @@ a provider's name.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.http import HttpRequest, HttpResponse, QueryDict
 
 from ..instructions import Script
 
@@ -79,6 +83,41 @@ class ProviderEvent:
         return f"ProviderEvent(call_id={self.call_id!r}, call_status={self.call_status!r})"
 
 
+LOOKUP_LIVE_STATUSES = frozenset({"queued", "ringing", "in-progress"})
+LOOKUP_ENDED_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
+
+
+@dataclass(frozen=True)
+class CallLookup:
+    """What the provider's REST API says of one call right now, in neutral words.
+
+    ``status``: queued, ringing or in-progress (live); completed, busy, failed, no-answer or
+    canceled (ended); or not-found (the provider knows no such call, live or ended).
+    ``duration_seconds``: the carrier's length of an ended call, when it says.
+    """
+
+    status: str
+    duration_seconds: int | None = None
+
+    @property
+    def live(self) -> bool:
+        return self.status in LOOKUP_LIVE_STATUSES
+
+    @property
+    def ended(self) -> bool:
+        """Nobody is on this call any more (a call the provider does not know has nobody on it)."""
+        return not self.live
+
+
+def lookup_seconds(value: Any) -> int | None:
+    """A duration from a provider's REST answer (a number or a numeric string), else None."""
+    try:
+        seconds = int(value)
+    except (TypeError, ValueError):
+        return None
+    return seconds if seconds >= 0 else None
+
+
 # Legs of one call are started at once, this many at most (telephony.ringing.MAX_PARALLEL_LEGS).
 REST_CONNECTIONS = 64
 
@@ -92,11 +131,138 @@ def session_pooled(session: requests.Session) -> requests.Session:
     return session
 
 
-def to_int(value: str | None) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except ValueError:
+class MalformedWebhook(ValueError):
+    """A signed webhook carries a field the app will not take (answered 400, never a 500).
+
+    The message names the field, never its value, so it can be logged and sent back as is.
+    """
+
+
+# Carrier ids: Twilio's 34-character SIDs, Plivo's UUIDs; the database keeps 64 characters.
+PROVIDER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+# C0 controls but tab and line breaks (an SMS may hold those), and DEL. PostgreSQL refuses NUL.
+CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+INTEGER = re.compile(r"-?[0-9]+")
+KEYPAD = re.compile(r"[0-9*#]{1,32}")
+FIELD_NAME = re.compile(r"[A-Za-z0-9_]{1,40}")
+MAX_SECONDS = 2**31 - 1  # an integer column
+MAX_NUMBER_LENGTH = 128  # E.164 needs 16; SIP and client addresses need more, not more than this
+MAX_RECORDING_URL_LENGTH = 500  # Call.voicemail_url and Call.recording_url
+recording_url_validator = URLValidator(schemes=["http", "https"])
+
+ID_FIELDS = frozenset(
+    {
+        "AccountSid",
+        "CallSid",
+        "ParentCallSid",
+        "DialCallSid",
+        "MessageSid",
+        "SmsSid",
+        "SmsMessageSid",
+        "CallUUID",
+        "RequestUUID",
+        "ALegUUID",
+        "ALegRequestUUID",
+        "MessageUUID",
+    }
+)
+SECONDS_FIELDS = frozenset(
+    {"CallDuration", "DialCallDuration", "Duration", "BillDuration", "RecordingDuration", "QueueTime"}
+)
+NUMBER_FIELDS = frozenset({"From", "To", "Caller", "Called"})
+RECORDING_URL_FIELDS = frozenset({"RecordingUrl", "RecordUrl"})
+
+
+def _label(name: str) -> str:
+    # A field name comes from the request too: repeat it only when it is a plain word.
+    return name if FIELD_NAME.fullmatch(name) else "A field"
+
+
+def _check_id(name: str, value: str) -> None:
+    if value and not PROVIDER_ID.fullmatch(value):
+        raise MalformedWebhook(f"{name} is not an id of at most 64 letters, digits, '.', '_' or '-'.")
+
+
+def _integer(value: str) -> int | None:
+    """A plain decimal integer, or None. Past 10 digits it is read as just out of range, so
+    Python's limit on converting long digit strings is never reached."""
+    if not INTEGER.fullmatch(value):
         return None
+    magnitude = value.lstrip("-").lstrip("0") or "0"
+    number = int(magnitude) if len(magnitude) <= 10 else MAX_SECONDS + 1
+    return -number if value.startswith("-") else number
+
+
+def _check_seconds(name: str, value: str) -> None:
+    # A value that is no number at all is read as unknown (None); a number must fit the column.
+    number = _integer(value)
+    if number is not None and not 0 <= number <= MAX_SECONDS:
+        raise MalformedWebhook(f"{name} is not a number of seconds from 0 to {MAX_SECONDS}.")
+
+
+def _check_number(name: str, value: str) -> None:
+    if len(value) > MAX_NUMBER_LENGTH:
+        raise MalformedWebhook(f"{name} is longer than {MAX_NUMBER_LENGTH} characters.")
+
+
+def _check_recording_url(name: str, value: str) -> None:
+    if not value:
+        return
+    if len(value) > MAX_RECORDING_URL_LENGTH:
+        raise MalformedWebhook(f"{name} is longer than {MAX_RECORDING_URL_LENGTH} characters.")
+    try:
+        recording_url_validator(value)
+    except ValidationError:
+        raise MalformedWebhook(f"{name} is not an http(s) URL.") from None
+
+
+FIELD_CHECKS = {
+    **dict.fromkeys(ID_FIELDS, _check_id),
+    **dict.fromkeys(SECONDS_FIELDS, _check_seconds),
+    **dict.fromkeys(NUMBER_FIELDS, _check_number),
+    **dict.fromkeys(RECORDING_URL_FIELDS, _check_recording_url),
+}
+
+
+class WebhookFields:
+    """A webhook's form fields, every one checked on arrival (MalformedWebhook), read by name.
+
+    The checks are the same for every provider, keyed by the field names the carriers use; each
+    provider's ``event_from`` only says which field means what.
+    """
+
+    def __init__(self, data: QueryDict):
+        for name, values in data.lists():
+            if CONTROL_CHARACTER.search(name):
+                raise MalformedWebhook("A field name holds a control character.")
+            if any(CONTROL_CHARACTER.search(value) for value in values):
+                raise MalformedWebhook(f"{_label(name)} holds a control character.")
+            check = FIELD_CHECKS.get(name)
+            if check is not None:
+                for value in values:
+                    check(name, value)
+        self.data = data
+
+    def text(self, name: str) -> str:
+        return self.data.get(name, "")
+
+    def seconds(self, *names: str) -> int | None:
+        """The first of ``names`` that holds a number (all of them are checked already)."""
+        for name in names:
+            number = _integer(self.text(name))
+            if number is not None:
+                return number
+        return None
+
+    def digits(self, name: str) -> str:
+        """Keys pressed; anything else ("hangup" after a recording, other scripts' digits) is none."""
+        value = self.text(name)
+        return value if KEYPAD.fullmatch(value) else ""
+
+    def choice(self, name: str, meanings: Mapping[str, str], *, unknown: str = "") -> str:
+        """A carrier's word (any case) in neutral terms; a word not in ``meanings`` is ``unknown``."""
+        value = self.text(name)
+        return meanings.get(value.lower(), unknown) if value else ""
 
 
 def public_url(request: HttpRequest) -> str:
@@ -136,6 +302,19 @@ class Provider:
         raise NotImplementedError
 
     def parse(self, request: HttpRequest) -> ProviderEvent:
+        """The request's fields as a neutral event, checked (MalformedWebhook) and read once.
+
+        verified_webhook parses before the view runs; the event is kept on the request, so the
+        view and its decorators asking again get the same event.
+        """
+        cached = getattr(request, "_provider_event", None)
+        if cached is not None and cached[0] == self.name:
+            return cached[1]
+        event = self.event_from(WebhookFields(request.POST))
+        request._provider_event = (self.name, event)
+        return event
+
+    def event_from(self, fields: WebhookFields) -> ProviderEvent:
         raise NotImplementedError
 
     def render(self, script: Script) -> HttpResponse:
@@ -179,6 +358,15 @@ class Provider:
         raise NotImplementedError
 
     def transfer(self, call_id: str, url: str) -> None:
+        raise NotImplementedError
+
+    def call_lookup(self, call_id: str, *, request_id: str = "") -> CallLookup:
+        """Ask the provider where one call is now (the sweep does, when callbacks went missing).
+
+        ``call_id`` as the call's webhooks carry it; ``request_id`` what start_leg returned, for
+        a leg (Plivo knows a leg that has not answered yet by that one only). A call the provider
+        does not know is ``not-found``; any other failure is a ProviderError.
+        """
         raise NotImplementedError
 
     def send_sms(self, *, to: str, from_: str, body: str, status_url: str) -> str:

@@ -14,13 +14,76 @@ from plivo import plivoxml
 from plivo.utils.signature_v3 import validate_v3_signature
 
 from .. import instructions as ins
-from .base import Provider, ProviderError, ProviderEvent, public_url, session_pooled, to_int
+from .base import (
+    CallLookup,
+    Provider,
+    ProviderError,
+    ProviderEvent,
+    WebhookFields,
+    lookup_seconds,
+    public_url,
+    session_pooled,
+)
 from .errors import classify, network_error, retryable_status, rewrite_base
 
 logger = logging.getLogger(__name__)
 
-# Plivo's CallStatus words that differ from the neutral ones.
-CALL_STATUS = {"timeout": "no-answer", "cancel": "canceled", "no_answer": "no-answer"}
+# Plivo's CallStatus words in neutral terms.
+CALL_STATUS = {
+    "ringing": "ringing",
+    "in-progress": "in-progress",
+    "completed": "completed",
+    "busy": "busy",
+    "failed": "failed",
+    "timeout": "no-answer",
+    "no-answer": "no-answer",
+    "no_answer": "no-answer",
+    "cancel": "canceled",
+    "canceled": "canceled",
+}
+MESSAGE_STATUSES = {
+    status: status
+    for status in ("queued", "sent", "failed", "delivered", "undelivered", "rejected", "received", "read")
+}
+MACHINE = {"true": "machine", "false": "human"}
+DIRECTIONS = {"inbound": "inbound", "outbound": "outbound"}
+# A live call's call_status; anything else Plivo lists as live is still someone on the line.
+LIVE_STATUSES = {"ringing": "ringing", "in-progress": "in-progress", "queued": "queued"}
+# Plivo's hangup cause codes for a call cancelled by the API before it was answered.
+CANCELED_CAUSE_CODES = range(1000, 1100)
+
+
+def _found(fetch, identifier: str):
+    """What ``fetch`` answers, or None for a 404: "not there" is an answer here, not a failure."""
+    try:
+        return fetch(identifier)
+    except plivo_errors.ResourceNotFoundError:
+        return None
+
+
+def _live_status(found) -> str:
+    return LIVE_STATUSES.get(str(getattr(found, "call_status", "") or ""), "in-progress")
+
+
+def _ended_lookup(record) -> CallLookup:
+    """A call detail record in CallLookup's words: answered calls completed, the others by their
+    hangup cause (Plivo's CDR has no status word of its own for them)."""
+    duration = lookup_seconds(getattr(record, "call_duration", None))
+    if getattr(record, "answer_time", None):
+        return CallLookup("completed", duration_seconds=duration)
+    cause = str(getattr(record, "hangup_cause_name", "") or "").lower()
+    code = lookup_seconds(getattr(record, "hangup_cause_code", None))
+    if code in CANCELED_CAUSE_CODES or "cancel" in cause:
+        status = "canceled"
+    elif "busy" in cause or "reject" in cause:
+        status = "busy"
+    elif "no answer" in cause or "timeout" in cause:
+        status = "no-answer"
+    else:
+        status = "failed"
+    return CallLookup(status, duration_seconds=duration)
+
+
 # The SDK turns these statuses into these exception classes; keep the status for the caller.
 EXCEPTION_STATUS = {
     plivo_errors.ValidationError: 400,
@@ -104,29 +167,25 @@ class PlivoProvider(Provider):
         except (plivo_errors.PlivoRestError, ValueError, TypeError):
             return False  # the SDK's argument checks refused something in the request
 
-    def parse(self, request: HttpRequest) -> ProviderEvent:
-        data = request.POST
-        status = data.get("CallStatus", "")
-        machine = data.get("Machine", "").lower()
-        direction = data.get("Direction", "")
+    def event_from(self, fields: WebhookFields) -> ProviderEvent:
         return ProviderEvent(
-            call_id=data.get("CallUUID", ""),
-            request_id=data.get("RequestUUID", ""),
-            from_number=e164(data.get("From", "")),
-            to_number=e164(data.get("To", "")),
-            digits=data.get("Digits", ""),
-            call_status=CALL_STATUS.get(status, status),
+            call_id=fields.text("CallUUID"),
+            request_id=fields.text("RequestUUID"),
+            from_number=e164(fields.text("From")),
+            to_number=e164(fields.text("To")),
+            digits=fields.digits("Digits"),
+            call_status=fields.choice("CallStatus", CALL_STATUS),
             queue_time_seconds=None,
-            answered_by={"true": "machine", "false": "human"}.get(machine, ""),
-            recording_url=data.get("RecordUrl", "") or data.get("RecordingUrl", ""),
-            recording_duration_seconds=to_int(data.get("RecordingDuration")),
-            duration_seconds=to_int(data.get("Duration") or data.get("BillDuration")),
-            message_id=data.get("MessageUUID", ""),
-            message_status=data.get("Status", ""),
-            body=data.get("Text", ""),
-            direction="outbound" if direction.startswith("outbound") else direction,
-            hold_result="notification" if data.get("ConferenceAction") else "",
-            raw=data,
+            answered_by=fields.choice("Machine", MACHINE),
+            recording_url=fields.text("RecordUrl") or fields.text("RecordingUrl"),
+            recording_duration_seconds=fields.seconds("RecordingDuration"),
+            duration_seconds=fields.seconds("Duration", "BillDuration"),
+            message_id=fields.text("MessageUUID"),
+            message_status=fields.choice("Status", MESSAGE_STATUSES),
+            body=fields.text("Text"),
+            direction=fields.choice("Direction", DIRECTIONS),
+            hold_result="notification" if fields.text("ConferenceAction") else "",
+            raw=fields.data,
         )
 
     def xml_document(self) -> plivoxml.ResponseElement:
@@ -166,9 +225,8 @@ class PlivoProvider(Provider):
             case ins.Hold():
                 # The caller waits alone, hearing wait_sound (Plivo fetches it with POST), until the
                 # volunteer's Bridge starts the conference; the caller leaving ends it. No
-                # callbackUrl, here or on the Bridge: Plivo only notifies it (a member entered,
-                # left) and ignores its answer, and the call's own status callback reports the
-                # end. Two fewer webhooks for every caller on hold.
+                # callbackUrl on the caller's side: the call's own status callback reports the
+                # end; the Bridge's callbackUrl says when the volunteer entered.
                 response.add(
                     plivoxml.ConferenceElement(
                         instruction.room,
@@ -182,6 +240,8 @@ class PlivoProvider(Provider):
                 )
             case ins.Bridge():
                 options = {}
+                if instruction.connected_url:
+                    options.update(callback_url=instruction.connected_url, callback_method="POST")
                 if instruction.record:
                     options.update(record=True, record_file_format="mp3")
                     if instruction.recording_url:
@@ -300,6 +360,26 @@ class PlivoProvider(Provider):
             "transfer",
             lambda: self.client().calls.transfer(call_id, legs="aleg", aleg_url=url, aleg_method="POST"),
         )
+
+    def call_lookup(self, call_id: str, *, request_id: str = "") -> CallLookup:
+        """Plivo shows a call in one of three places, asked in turn until one knows it: its
+        detail record once it ended (by CallUUID), the live calls (answered, by CallUUID), and
+        the queued calls (placed and not answered yet, by the request_uuid start_leg returned).
+        Each answers 404 for a call that is not there."""
+        client = self.client()
+        places = [
+            (client.calls.get, call_id, _ended_lookup),
+            (client.live_calls.get, call_id, lambda found: CallLookup(_live_status(found))),
+            (client.queued_calls.get, request_id or call_id, lambda found: CallLookup("queued")),
+        ]
+        for fetch, identifier, meaning in places:
+            if identifier:
+                found = self._call(
+                    "call_lookup", lambda fetch=fetch, identifier=identifier: _found(fetch, identifier)
+                )
+                if found is not None:
+                    return meaning(found)
+        return CallLookup("not-found")
 
     def send_sms(self, *, to, from_, body, status_url) -> str:
         response = self._call(

@@ -16,7 +16,16 @@ from twilio.rest import Client
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
 from .. import instructions as ins
-from .base import Provider, ProviderError, ProviderEvent, public_url, session_pooled, to_int
+from .base import (
+    CallLookup,
+    Provider,
+    ProviderError,
+    ProviderEvent,
+    WebhookFields,
+    lookup_seconds,
+    public_url,
+    session_pooled,
+)
 from .errors import classify, network_error, rewrite_base
 
 logger = logging.getLogger(__name__)
@@ -42,10 +51,54 @@ QUEUE_RESULTS = {
     "system-error": "error",
     "error": "error",
 }
+CALL_STATUSES = {
+    status: status
+    for status in (
+        "queued",
+        "initiated",
+        "ringing",
+        "in-progress",
+        "completed",
+        "busy",
+        "failed",
+        "no-answer",
+        "canceled",
+    )
+}
+MESSAGE_STATUSES = {
+    status: status
+    for status in (
+        "accepted", "scheduled", "queued", "sending", "sent", "failed", "delivered", "undelivered",
+        "receiving", "received", "read", "canceled", "partially_delivered",
+    )
+}  # fmt: skip
+DIRECTIONS = {"inbound": "inbound", "outbound-api": "outbound", "outbound-dial": "outbound"}
+# The call resource's status, in CallLookup's words ("initiated" is an old name for queued).
+LOOKUP_STATUSES = {
+    "queued": "queued",
+    "initiated": "queued",
+    "ringing": "ringing",
+    "in-progress": "in-progress",
+    "completed": "completed",
+    "busy": "busy",
+    "failed": "failed",
+    "no-answer": "no-answer",
+    "canceled": "canceled",
+}
 # Statuses after which a call can no longer be cancelled or hung up.
 FINAL_STATUSES = {"completed", "canceled", "busy", "failed", "no-answer"}
 # "Call is not in-progress" / not found: the leg already ended, which is what end_leg wants.
 ALREADY_ENDED_CODES = {20404, 21220}
+
+
+def _found(call):
+    """The fetched call resource, or None for a 404: "not there" is an answer, not a failure."""
+    try:
+        return call.fetch()
+    except TwilioRestException as exc:
+        if exc.status == 404:
+            return None
+        raise
 
 
 class BaseUrlHttpClient(TwilioHttpClient):
@@ -86,28 +139,25 @@ class TwilioProvider(Provider):
         # The validator also tries the URL with and without the default port.
         return RequestValidator(token).validate(public_url(request), request.POST, signature)
 
-    def parse(self, request: HttpRequest) -> ProviderEvent:
-        data = request.POST
-        direction = data.get("Direction", "")
+    def event_from(self, fields: WebhookFields) -> ProviderEvent:
         return ProviderEvent(
-            call_id=data.get("CallSid", ""),
-            from_number=data.get("From", ""),
-            to_number=data.get("To", ""),
-            digits=data.get("Digits", ""),
-            call_status=data.get("CallStatus", ""),
-            queue_time_seconds=to_int(data.get("QueueTime")),
-            answered_by=ANSWERED_BY.get(
-                data.get("AnsweredBy", ""), "unknown" if data.get("AnsweredBy") else ""
-            ),
-            recording_url=data.get("RecordingUrl", ""),
-            recording_duration_seconds=to_int(data.get("RecordingDuration")),
-            duration_seconds=to_int(data.get("CallDuration") or data.get("DialCallDuration")),
-            message_id=data.get("MessageSid", ""),
-            message_status=data.get("MessageStatus", "") or data.get("SmsStatus", ""),
-            body=data.get("Body", ""),
-            direction="outbound" if direction.startswith("outbound") else direction,
-            hold_result=QUEUE_RESULTS.get(data.get("QueueResult", ""), ""),
-            raw=data,
+            call_id=fields.text("CallSid"),
+            from_number=fields.text("From"),
+            to_number=fields.text("To"),
+            digits=fields.digits("Digits"),
+            call_status=fields.choice("CallStatus", CALL_STATUSES),
+            queue_time_seconds=fields.seconds("QueueTime"),
+            answered_by=fields.choice("AnsweredBy", ANSWERED_BY, unknown="unknown"),
+            recording_url=fields.text("RecordingUrl"),
+            recording_duration_seconds=fields.seconds("RecordingDuration"),
+            duration_seconds=fields.seconds("CallDuration", "DialCallDuration"),
+            message_id=fields.text("MessageSid"),
+            message_status=fields.choice("MessageStatus", MESSAGE_STATUSES)
+            or fields.choice("SmsStatus", MESSAGE_STATUSES),
+            body=fields.text("Body"),
+            direction=fields.choice("Direction", DIRECTIONS),
+            hold_result=fields.choice("QueueResult", QUEUE_RESULTS),
+            raw=fields.data,
         )
 
     def xml_document(self) -> VoiceResponse:
@@ -163,7 +213,8 @@ class TwilioProvider(Provider):
                             recording_status_callback_method="POST",
                         )
                 dial = Dial(**options)
-                dial.queue(instruction.room)
+                connected = {"url": instruction.connected_url, "method": "POST"}
+                dial.queue(instruction.room, **(connected if instruction.connected_url else {}))
                 response.append(dial)
             case ins.Record():
                 response.record(
@@ -264,6 +315,18 @@ class TwilioProvider(Provider):
 
     def transfer(self, call_id: str, url: str) -> None:
         self._call("transfer", lambda: self.client().calls(call_id).update(url=url, method="POST"))
+
+    def call_lookup(self, call_id: str, *, request_id: str = "") -> CallLookup:
+        """The call resource, one GET (a leg has one CallSid whatever its state)."""
+        if not call_id:
+            return CallLookup("not-found")
+        call = self._call("call_lookup", lambda: _found(self.client().calls(call_id)))
+        if call is None:
+            return CallLookup("not-found")
+        status = LOOKUP_STATUSES.get(call.status or "")
+        if status is None:  # a word this code does not know: decide nothing on it
+            raise ProviderError(f"twilio: unknown call status {call.status!r:.40}", permanent=False)
+        return CallLookup(status, duration_seconds=lookup_seconds(call.duration))
 
     def send_sms(self, *, to, from_, body, status_url) -> str:
         message = self._call(

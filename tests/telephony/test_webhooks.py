@@ -132,7 +132,7 @@ def test_a_repeated_press_one_keeps_the_winner_bridged(client, settings, twilio_
     first = post(client, settings, f"/telephony/legs/{leg.pk}/accept", fields).content.decode()
     again = post(client, settings, f"/telephony/legs/{leg.pk}/accept", fields).content.decode()
 
-    assert "<Queue>" in first
+    assert "<Queue" in first
     assert again == first  # not "another volunteer has already taken this call"
     assert Call.objects.get().answered_by.user == volunteer_user
 

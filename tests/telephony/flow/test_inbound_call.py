@@ -9,6 +9,7 @@ import pytest
 from django.db.models import F
 
 from telephony.call_models import CallEvent, CallLeg, CallState, LegState
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 LEG_PATHS = ("Calls.json", "/Call")
@@ -22,16 +23,6 @@ def leg_requests(hotline):
 
 def said(call) -> str:
     return " ".join(entry[1] for entry in call.transcript if entry[0] == "say")
-
-
-def wait_until(predicate, timeout: float = 10.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_caller_picks_language_passes_captcha_and_second_volunteer_answers(hotline):
