@@ -171,3 +171,23 @@ def queue_timeout_schedule(*, call: Call, after_seconds: int) -> None:
     queued_at = call.queued_at or timezone.now()
     due = queued_at + dt.timedelta(seconds=after_seconds + QUEUE_TIMEOUT_MARGIN_SECONDS)
     call_queue_timeout.apply_async((call.pk,), eta=due)
+
+
+# Held while a sweep runs: a slow run (many lookups) is never overtaken by the next minute's.
+SWEEP_LOCK = "telephony.calls_sweep"
+SWEEP_LOCK_SECONDS = 5 * 60
+
+
+@shared_task(ignore_result=True)
+def calls_sweep() -> None:
+    """Celery beat, every minute: finish the calls and legs whose callbacks never came."""
+    from django.core.cache import cache
+
+    from .sweep import sweep_run  # sweep.py builds on the tasks above
+
+    if not cache.add(SWEEP_LOCK, 1, timeout=SWEEP_LOCK_SECONDS):
+        return  # the previous run is still going
+    try:
+        sweep_run()
+    finally:
+        cache.delete(SWEEP_LOCK)

@@ -220,6 +220,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "UTC"
+# `celery -A llamenos beat`: periodic jobs. An unrun sweep is dropped, not piled up behind a busy
+# worker: the next minute's does the same work.
+CELERY_BEAT_SCHEDULE = {
+    "calls-sweep": {"task": "telephony.tasks.calls_sweep", "schedule": 60.0, "options": {"expires": 50}},
+}
 
 
 def redis_services(redis_url: str) -> tuple[dict, dict]:

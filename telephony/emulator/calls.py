@@ -381,7 +381,8 @@ def twilio_call_json(call: EmulatedCall, *, state: str = "") -> dict[str, Any]:
     acc = call.account.account_id
     state = state or call.state
     status = state if state != "conference" else "in-progress"
-    if status in ("bridged",):
+    # Talking, or a caller on hold (the emulator's "queued"): to Twilio both are in-progress.
+    if status == "bridged" or (status == "queued" and call.is_answered):
         status = "in-progress"
     return {
         "sid": call.sid,
@@ -414,24 +415,4 @@ def twilio_call_json(call: EmulatedCall, *, state: str = "") -> dict[str, Any]:
     }
 
 
-def plivo_call_json(call: EmulatedCall) -> dict[str, Any]:
-    from .accounts import plivo_number
-
-    return {
-        "api_id": call.sid,
-        "call_uuid": call.sid,
-        "request_uuid": call.request_uuid,
-        "call_direction": call.direction,
-        "from_number": plivo_number(call.from_),
-        "to_number": plivo_number(call.to),
-        "call_status": "in-progress" if call.is_answered and not call.is_final else call.state,
-        "call_duration": call.duration_seconds,
-        "bill_duration": billed(call.duration_seconds),
-        "answer_time": call.answered_at,
-        "end_time": call.ended_at,
-        "resource_uri": f"/v1/Account/{call.account.account_id}/Call/{call.sid}/",
-    }
-
-
 EmulatedCall.twilio_json = twilio_call_json  # type: ignore[attr-defined]
-EmulatedCall.plivo_json = plivo_call_json  # type: ignore[attr-defined]

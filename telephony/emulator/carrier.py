@@ -46,6 +46,7 @@ class Carrier:
         self.messages: list[EmulatedMessage] = []
         self.started_at = time.time()
         self._failures = FailureBook()
+        self._lost: set[tuple[str, str]] = set()  # (call sid or "*", webhook kind or "*")
         self._lock = threading.RLock()
         self._cond = threading.Condition(self._lock)
         self._phones: dict[str, SimulatedPhone] = {}
@@ -217,6 +218,19 @@ class Carrier:
             Failure(method.upper(), re.compile(path_regex), status, body, delay_seconds, times)
         )
 
+    def lose_webhooks(self, *kinds: str, call: EmulatedCall | None = None) -> None:
+        """From now on, webhooks of ``kinds`` (every kind when none is named) of ``call`` (of every
+        call when None) are lost on the way: recorded with an error, never delivered, as a
+        callback the network dropped. A lost posted callback changes nothing for the call; a lost
+        fetch ends it as an application error, as the carrier would."""
+        with self._lock:
+            self._lost.update((call.sid if call else "*", kind) for kind in kinds or ("*",))
+
+    def deliver_webhooks(self) -> None:
+        """Stop losing webhooks."""
+        with self._lock:
+            self._lost.clear()
+
     def wait_for_webhook(
         self, predicate=None, *, path: str | None = None, kind: str | None = None, timeout: float = 5
     ) -> Webhook:
@@ -255,6 +269,10 @@ class Carrier:
     def _record_request(self, record: RestRequest) -> None:
         with self._lock:
             self.requests.append(record)
+
+    def _webhook_lost(self, kind: str, call_sid: str) -> bool:
+        with self._lock:
+            return any((sid, name) in self._lost for sid in (call_sid or "-", "*") for name in (kind, "*"))
 
     def _record_webhook(self, record: Webhook) -> None:
         with self._cond:

@@ -71,6 +71,9 @@ def webhook_send(
         provider=account.provider, kind=kind, url=url, path=path, fields=dict(fields), call_sid=call_sid
     )
     carrier._record_webhook(record)
+    if carrier._webhook_lost(kind, call_sid):
+        record.error = "lost on the way (Carrier.lose_webhooks)"
+        return record
     if not url.startswith(public + "/") and url != public:
         record.error = "URL outside the app (not delivered)"
         return record
