@@ -144,6 +144,9 @@ LEG_FINAL_STATES = frozenset(
     }
 )
 LEG_LIVE_STATES = frozenset({LegState.PENDING, LegState.REQUESTED, LegState.RINGING, LegState.ANSWERED})
+# Legs that ended because of the hotline, not their volunteer: cancelled, or told the call was
+# taken. Their volunteers may be rung again for the same call if it waits again.
+LEG_INTERRUPTED_STATES = frozenset({LegState.CANCELED, LegState.TAKEN_ELSEWHERE})
 # A leg can take the call only while its volunteer has picked up and is hearing the offer: not
 # once it ended, was cancelled or was told the call was taken.
 CLAIMING_LEG_STATES = frozenset({LegState.ANSWERED})
@@ -171,6 +174,9 @@ class CallLeg(models.Model):
     provider_call_id = models.CharField(max_length=64, blank=True, db_index=True)
     provider_request_id = models.CharField(max_length=64, blank=True)
     state = models.CharField(max_length=16, choices=LegState.choices, default=LegState.PENDING)
+    # The call's round of ringing that placed it (Call.ring_rounds then): a volunteer whose leg
+    # a claim interrupted is rung again, in a later round, if that winner left unbridged.
+    ring_round = models.PositiveSmallIntegerField(default=0)
     error = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(db_default=Now())
     requested_at = models.DateTimeField(null=True, blank=True)
@@ -179,7 +185,11 @@ class CallLeg(models.Model):
 
     class Meta:
         ordering = ["id"]
-        constraints = [models.UniqueConstraint(fields=["call", "volunteer"], name="leg_one_per_volunteer")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["call", "volunteer", "ring_round"], name="leg_one_per_volunteer_and_round"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"leg {self.pk} of call {self.call_id} ({self.state})"

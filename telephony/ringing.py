@@ -17,7 +17,7 @@ from django.utils import timezone
 from volunteers.models import CallPreference, Volunteer
 from volunteers.shifts import volunteers_to_ring
 
-from .call_models import LEG_LIVE_STATES, WAITING_STATES, Call, CallLeg, LegState
+from .call_models import LEG_INTERRUPTED_STATES, LEG_LIVE_STATES, WAITING_STATES, Call, CallLeg, LegState
 from .calls import call_event_record, call_move, leg_set_state, legs_set_state
 from .events import events_send, volunteer_group
 from .flow import step_url
@@ -143,18 +143,23 @@ def speakers_first(volunteers: list[Volunteer], language: str) -> list[Volunteer
 
 def ring_volunteers(*, call: Call, ring_timeout_seconds: int, language: str = "") -> tuple[list[int], int]:
     """One round of ringing: a leg for each phone volunteer who can be rung now and has not
-    been rung for this call yet, those who speak ``language`` (the caller's, on a hotline that
+    been rung for this call yet (or whose leg a claim interrupted, when that winner left before
+    the bridge and the call waits again), those who speak ``language`` (the caller's, on a hotline that
     offers several) first: the others are the next round (tasks.next_round_if_nobody_left).
     All legs start at once; browsers hear it by websocket.
 
     Returns the ids of legs whose start failed in a retryable way, and how many volunteers
     this round added.
     """
-    rung = set(CallLeg.objects.filter(call=call).values_list("volunteer_id", flat=True))
+    rung = set(
+        CallLeg.objects.filter(call=call)
+        .exclude(state__in=LEG_INTERRUPTED_STATES)
+        .values_list("volunteer_id", flat=True)
+    )
     volunteers = volunteers_to_ring(at=timezone.now(), exclude_ids=rung)
     chosen = speakers_first(phone_volunteers(volunteers), language)
     CallLeg.objects.bulk_create(
-        [CallLeg(call=call, volunteer=volunteer) for volunteer in chosen],
+        [CallLeg(call=call, volunteer=volunteer, ring_round=call.ring_rounds) for volunteer in chosen],
         ignore_conflicts=True,  # a redelivered task keeps the legs it already made
     )
     legs = list(CallLeg.objects.filter(call=call).select_related("volunteer", "call__provider_account"))
@@ -169,8 +174,15 @@ def ring_volunteers(*, call: Call, ring_timeout_seconds: int, language: str = ""
     return legs_start(call=call, legs=legs, ring_timeout_seconds=ring_timeout_seconds), len(chosen)
 
 
-def legs_cancel(*, call: Call, legs: Iterable[CallLeg] | None = None, keep_leg_id: int | None = None) -> int:
+def legs_cancel(
+    *,
+    call: Call,
+    legs: Iterable[CallLeg] | None = None,
+    keep_leg_id: int | None = None,
+    ended_state: str = LegState.CANCELED,
+) -> int:
     """End every live leg of ``call`` (except the winner), concurrently. Returns how many.
+    ``ended_state``: what an ended leg becomes (the sweep ends a leg nobody answered in time).
 
     After a claim (``keep_leg_id``), a volunteer who already picked up and is hearing the offer
     is not cut off: the leg is moved to a message saying the call was taken, then hangs up.
@@ -210,7 +222,7 @@ def legs_cancel(*, call: Call, legs: Iterable[CallLeg] | None = None, keep_leg_i
         else:
             (taken if leg in told else ended).append(leg)
     legs_set_state(legs=taken, state=LegState.TAKEN_ELSEWHERE)  # their own XML hangs up
-    legs_set_state(legs=ended, state=LegState.CANCELED, ended_at=now)
+    legs_set_state(legs=ended, state=ended_state, ended_at=now)
     if retryable:
         raise retryable
     return len(legs)

@@ -31,13 +31,13 @@ from .call_models import (
     CallState,
     LegState,
 )
-from .calls import call_event_record, call_finish, call_winner_left, leg_set_state
+from .calls import call_event_record, call_finish, leg_set_state
 from .flow import ACCEPT_TIMEOUT_SECONDS
 from .flow_settings import call_flow_settings_get
 from .providers import ProviderError, provider_for
 from .providers.base import CallLookup
 from .ringing import legs_cancel
-from .tasks import call_to_voicemail, next_round_if_nobody_left
+from .tasks import call_reopen_if_winner_left, call_to_voicemail, next_round_if_nobody_left
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ def legs_stale(*, now: dt.datetime, flow: CallFlowSettings, limit: int = SWEEP_L
     live = Q(state__in=LEG_LIVE_STATES, created_at__lt=bound)
     winner_left_open = Q(state=LegState.ACCEPTED, call__ended_at__lt=_seconds_ago(now, LEG_MARGIN_SECONDS))
     return list(
-        CallLeg.objects.filter(live | winner_left_open, call__provider_account__isnull=False)
+        CallLeg.objects.filter(live | winner_left_open)
         .select_related("call__provider_account")
         # Random, so rows whose lookup keeps failing cannot hold the others back for ever.
         .order_by("?")[:limit]
@@ -126,7 +126,7 @@ def calls_stale(*, now: dt.datetime, flow: CallFlowSettings, limit: int = SWEEP_
     voicemail_bound = _seconds_ago(now, flow.voicemail_max_seconds + VOICEMAIL_MARGIN_SECONDS)
     in_voicemail = Q(state=CallState.VOICEMAIL, last_event_at__lt=voicemail_bound)
     return list(
-        Call.objects.filter(ended_at__isnull=True, provider_account__isnull=False)
+        Call.objects.filter(ended_at__isnull=True)
         .alias(
             waiting_since=Coalesce("queued_at", "started_at"),
             last_event_at=_last_event_at(),
@@ -145,6 +145,8 @@ def leg_sweep(*, leg: CallLeg) -> str:
     """Ask the carrier about one stale leg: ended -> its final state (and the next round of
     ringing if it was the last one); still live -> hung up. Returns what was done."""
     call = leg.call
+    if call.provider_account is None:  # its account was deleted: nobody can be asked, or rung
+        return _leg_end_unasked(leg)
     if not leg.provider_call_id:  # never placed: nothing to ask, nothing rings
         legs_cancel(call=call, legs=[leg])
         call_event_record(call=call, leg=leg, name="sweep.leg_never_placed", state=leg.state)
@@ -155,9 +157,11 @@ def leg_sweep(*, leg: CallLeg) -> str:
     )
     if lookup.live:
         return _leg_hang_up(leg, lookup)
+    # A winner's leg can only end completed; the carrier's word for how is in the event.
+    state = LegState.COMPLETED if leg.state == LegState.ACCEPTED else LEG_END_STATES[lookup.status]
     moved = leg_set_state(
         leg=leg,
-        state=LEG_END_STATES[lookup.status],
+        state=state,
         ended_at=timezone.now(),
         **({"error": "The carrier knows no such call."} if lookup.status == "not-found" else {}),
     )
@@ -168,10 +172,19 @@ def leg_sweep(*, leg: CallLeg) -> str:
     return "leg_ended"
 
 
+def _leg_end_unasked(leg: CallLeg) -> str:
+    state = LegState.COMPLETED if leg.state == LegState.ACCEPTED else LegState.FAILED
+    if leg_set_state(leg=leg, state=state, ended_at=timezone.now(), error="Its provider account is gone."):
+        call_event_record(call=leg.call, leg=leg, name="sweep.account_gone")
+        _next_round(leg.call)
+    return "leg_account_gone"
+
+
 def _leg_hang_up(leg: CallLeg, lookup: CallLookup) -> str:
     call = leg.call
     accepted = leg.state == LegState.ACCEPTED
-    legs_cancel(call=call, legs=[leg])
+    # Rung past its timeout: nobody answered (a cancelled leg's volunteer may be rung again).
+    legs_cancel(call=call, legs=[leg], ended_state=LegState.NO_ANSWER)
     if accepted:  # a winner's leg cannot be "cancelled": its call is over, so is the leg
         leg_set_state(leg=leg, state=LegState.COMPLETED, ended_at=timezone.now())
     call_event_record(call=call, leg=leg, name="sweep.leg_hung_up", carrier_status=lookup.status)
@@ -189,6 +202,8 @@ def _next_round(call: Call) -> None:
 def call_sweep(*, call: Call) -> str:
     """Ask the carrier about one stale call's caller: gone -> the call is finished from where
     it is; still there -> whatever the caller is waiting for happens now. Returns what was done."""
+    if call.provider_account is None:  # its account was deleted: nobody can be asked
+        return _caller_gone(call, CallLookup(status="not-found"), event="sweep.account_gone")
     lookup = provider_for(call.provider_account).call_lookup(call.provider_call_id)
     if lookup.ended:
         return _caller_gone(call, lookup)
@@ -200,20 +215,16 @@ def call_sweep(*, call: Call) -> str:
         # never moved there (call_to_voicemail moves a caller once, and not after a message).
         call_to_voicemail(call.pk)
         return "caller_to_voicemail"
-    if call.state == CallState.ANSWERED and not _someone_on(call):
+    if call.state == CallState.ANSWERED:
         return _winner_left(call)
     return "caller_still_there"
 
 
-def _someone_on(call: Call) -> bool:
-    return call.legs.filter(state__in=LEG_LIVE_STATES | {LegState.ACCEPTED}).exists()
-
-
-def _caller_gone(call: Call, lookup: CallLookup) -> str:
+def _caller_gone(call: Call, lookup: CallLookup, event: str = "sweep.caller_gone") -> str:
     left_message = call.state == CallState.VOICEMAIL and bool(call.voicemail_url)
     call_finish(call=call, duration_seconds=lookup.duration_seconds, event="sweep.caller_gone")
-    if left_message:  # stays voicemail, only its end is written: say who wrote it
-        call_event_record(call=call, name="sweep.caller_gone", carrier_status=lookup.status)
+    if left_message or event != "sweep.caller_gone":  # say who ended it, and why
+        call_event_record(call=call, name=event, carrier_status=lookup.status)
     live_legs = list(call.legs.filter(state__in=LEG_LIVE_STATES))
     if live_legs:
         legs_cancel(call=call, legs=live_legs)
@@ -221,12 +232,21 @@ def _caller_gone(call: Call, lookup: CallLookup) -> str:
 
 
 def _winner_left(call: Call) -> str:
-    """The winner's leg is over and the caller still on the line, never bridged: the call
-    waits again for the others, or voicemail. A bridged caller is left to the carrier."""
-    leg = call.legs.filter(volunteer_id=call.answered_by_id).first()
-    if leg is None or not call_winner_left(call=call, leg=leg):
+    """The caller of an answered call is still on the line. If the winner's leg is over (by
+    its callback, or by the carrier's word when that callback was lost) and was never bridged,
+    the call waits again for the others, or voicemail. A bridged caller is left to the carrier."""
+    leg = call.legs.filter(volunteer_id=call.answered_by_id).order_by("-pk").first()
+    if leg is None:
         return "caller_still_there"
-    _next_round(call)
+    if leg.state == LegState.ACCEPTED and leg.provider_call_id:
+        lookup = provider_for(call.provider_account).call_lookup(
+            leg.provider_call_id, request_id=leg.provider_request_id
+        )
+        if lookup.live or not leg_set_state(leg=leg, state=LegState.COMPLETED, ended_at=timezone.now()):
+            return "caller_still_there"
+        call_event_record(call=call, leg=leg, name="sweep.leg_ended", carrier_status=lookup.status)
+    if leg.state == LegState.ACCEPTED or not call_reopen_if_winner_left(call, leg):
+        return "caller_still_there"
     return "winner_left"
 
 

@@ -10,6 +10,7 @@ import datetime as dt
 import logging
 
 from celery import current_app, shared_task
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
@@ -17,7 +18,7 @@ from django.utils import timezone
 from llamenos.deferred import after_response
 
 from .call_models import LEG_LIVE_STATES, WAITING_STATES, Call, CallLeg, CallState, LegState
-from .calls import call_event_record, call_move, leg_set_state
+from .calls import call_event_record, call_move, call_winner_left, leg_set_state
 from .flow import step_url
 from .flow_settings import call_flow_settings_get
 from .languages import language_menu
@@ -37,10 +38,12 @@ PROVIDER_RETRY = {
 }
 
 
-def queue_after_commit(task, *args) -> None:
+def queue_after_commit(task, *args, countdown: float | None = None) -> None:
     """Queue ``task`` once the transaction commits and the webhook's answer has gone out."""
     # robust: a broker hiccup is logged, it must not turn the caller's XML answer into a 500.
-    transaction.on_commit(lambda: after_response(lambda: task.delay(*args)), robust=True)
+    transaction.on_commit(
+        lambda: after_response(lambda: task.apply_async(args, countdown=countdown)), robust=True
+    )
 
 
 def _someone_left():
@@ -68,6 +71,35 @@ def next_round_if_nobody_left(call: Call) -> None:
     if rounds.exclude(Exists(_someone_left())).update(ring_rounds=F("ring_rounds") + 1):
         call.ring_rounds += 1
         queue_after_commit(call_ring, call.pk)
+
+
+def call_reopen_if_winner_left(call: Call, leg: CallLeg) -> bool:
+    """``leg`` has ended: if it had taken the call and was never bridged, the caller is still on
+    hold, and the call waits again: the legs still ringing can take it, or a next round rings
+    the others (those the claim interrupted too), or voicemail. True if the call re-opened."""
+    if not call_winner_left(call=call, leg=leg):
+        return False
+    call.refresh_from_db(fields=["ring_rounds"])
+    next_round_if_nobody_left(call)
+    return True
+
+
+def winner_left_check_queue(leg: CallLeg) -> None:
+    """``leg`` has just ended; if its volunteer had taken the call and no bridge was reported,
+    look again after a grace period: a carrier's bridge notification (Plivo's conference
+    callback) may arrive after the leg's own hang-up callback."""
+    unbridged = Call.objects.filter(
+        pk=leg.call_id, state=CallState.ANSWERED, answered_by=leg.volunteer_id, bridged_at__isnull=True
+    )
+    if unbridged.exists():
+        queue_after_commit(call_winner_left_check, leg.pk, countdown=settings.WINNER_LEFT_GRACE_SECONDS)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def call_winner_left_check(leg_id: int) -> None:
+    leg = CallLeg.objects.select_related("call").filter(pk=leg_id).first()
+    if leg is not None:
+        call_reopen_if_winner_left(leg.call, leg)
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -108,8 +140,13 @@ def leg_start_task(self, leg_id: int, ring_timeout_seconds: int) -> None:
 @shared_task(acks_late=True, ignore_result=True, **PROVIDER_RETRY)
 def call_legs_cancel(call_id: int, keep_leg_id: int | None = None) -> None:
     call = Call.objects.filter(pk=call_id).first()
-    if call is not None:
-        legs_cancel(call=call, keep_leg_id=keep_leg_id)
+    if call is None:
+        return
+    if keep_leg_id is not None and call.state in WAITING_STATES:
+        # A claim's cancellation, late: the winner has left since and the call waits again, so
+        # the legs still ringing are the caller's best chance now.
+        return
+    legs_cancel(call=call, keep_leg_id=keep_leg_id)
 
 
 @shared_task(acks_late=True, ignore_result=True, **PROVIDER_RETRY)
@@ -144,8 +181,9 @@ def call_to_voicemail(call_id: int) -> None:
         )
     except ProviderError as error:
         call_event_record(call=call, name="voicemail.transfer_failed", error=error.message[:200])
+        # Let a retry (or, after a permanent refusal, the sweep's next look) claim it again.
+        Call.objects.filter(pk=call.pk).update(voicemail_transfer_at=None)
         if not error.permanent:
-            Call.objects.filter(pk=call.pk).update(voicemail_transfer_at=None)  # let the retry claim it
             raise
         logger.warning("call %s: could not move the caller to voicemail: %s", call.pk, error.message)
     queue_after_commit(call_legs_cancel, call.pk)

@@ -44,7 +44,6 @@ from .calls import (
     call_recording_save,
     call_start,
     call_voicemail_save,
-    call_winner_left,
     caller_screen,
     captcha_failure_count,
     leg_set_state,
@@ -57,11 +56,13 @@ from .providers import Provider
 from .ratelimit import RateLimitUnavailable, caller_rate_allowed
 from .tasks import (
     call_legs_cancel,
+    call_reopen_if_winner_left,
     call_ring,
     call_to_voicemail_task,
     leg_end_task,
     next_round_if_nobody_left,
     queue_after_commit,
+    winner_left_check_queue,
 )
 from .verification import verified_webhook
 
@@ -299,7 +300,7 @@ def wait(request, provider: Provider, call: Call):
         # not once the winner's leg has ended (a lost or reordered callback).
         winner = call.legs.filter(volunteer_id=call.answered_by_id, state__in=LEG_FINAL_STATES).first()
         if winner is not None:
-            _winner_left(call, winner)
+            call_reopen_if_winner_left(call, winner)
     if call.state in WAITING_STATES and call.queued_at:
         reported = provider.parse(request).queue_time_seconds or 0
         waited = max(reported, (timezone.now() - call.queued_at).total_seconds())
@@ -324,7 +325,11 @@ def hold_exit(request, provider: Provider, call: Call):
     if call.state == CallState.VOICEMAIL and not call.voicemail_url:
         return provider.render(flow.voicemail(call=call, flow=call_flow_settings()))
     if call.state in WAITING_STATES:
-        return _empty_ok()  # the caller hung up; the status callback ends the call
+        if result == "hangup":
+            return _empty_ok()  # the status callback ends the call
+        # Out of the hold but still waiting (a bridge that fell through as its winner left):
+        # back on hold, never dropped.
+        return provider.render(flow.hold(call=call, greet=False))
     return provider.render(flow.goodbye())
 
 
@@ -404,19 +409,11 @@ def _claim(leg: CallLeg) -> Script:
     return flow.leg_taken(leg=leg)
 
 
-def _winner_left(call: Call, leg: CallLeg) -> None:
-    """``leg`` ended: if it had taken the call and was never bridged, the caller is still on
-    hold, and the call waits again for the others, or voicemail."""
-    if call_winner_left(call=call, leg=leg):
-        call.refresh_from_db(fields=["ring_rounds"])
-        next_round_if_nobody_left(call)
-
-
 def _leg_ended(leg: CallLeg) -> None:
-    """After a leg really ended: put a call whose unbridged winner it was back to waiting, and
-    ring the next round if it was the last one ringing. Both are decided on the rows as they
-    are now: the call loaded with this request may have been claimed since."""
-    _winner_left(leg.call, leg)
+    """After a leg really ended: ring the next round if it was the last one ringing, and, if it
+    had taken the call unbridged, look again shortly. Both are decided on the rows as they are
+    now: the call loaded with this request may have been claimed since."""
+    winner_left_check_queue(leg)
     next_round_if_nobody_left(leg.call)
 
 

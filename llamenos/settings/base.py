@@ -207,6 +207,9 @@ PLIVO_PHONE_NUMBER = env.str("PLIVO_PHONE_NUMBER", default="")
 TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="")
 PLIVO_API_BASE_URL = env.str("PLIVO_API_BASE_URL", default="")
 PROVIDER_HTTP_TIMEOUT = env.float("PROVIDER_HTTP_TIMEOUT", default=10.0)
+# A volunteer who took a call and whose leg ended before any bridge was reported: how long to
+# wait for a late bridge notification before the caller, still on hold, waits for someone else.
+WINNER_LEFT_GRACE_SECONDS = env.float("WINNER_LEFT_GRACE_SECONDS", default=5.0)
 TELEPHONY_EMULATOR_ENABLED = False
 
 # Celery

@@ -19,6 +19,7 @@ from tests.waiting import wait_until
 from volunteers.shifts import volunteers_to_ring
 
 from .flow import conftest as harness
+from .flow.callbacks import Webhooks
 
 # The end-to-end harness: the app on a live server, the emulator, a real Celery worker.
 celery_worker_thread = harness.celery_worker_thread
@@ -100,6 +101,50 @@ def test_an_answered_call_whose_end_was_never_heard_is_finished_and_frees_the_vo
     assert [e.name for e in events(call)] == ["sweep.caller_gone", "sweep.leg_ended"]
 
 
+def test_a_winner_whose_leg_ended_unheard_before_the_bridge_leaves_the_caller_waiting_again(hotline):
+    """The press reached the app but the bridge never ran, and the leg's end was lost: the
+    caller, still there, is not left on hold for ever."""
+    ana = hotline.volunteer("ana")
+    caller = hotline.dial()
+    caller.wait_for_state("queued", timeout=10)
+    offer = hotline.phone(ana).answer()
+    offer.wait_for_gather()
+    leg = CallLeg.objects.get()
+    Webhooks(hotline).press(leg)  # the claim, without the carrier running its bridge
+    hotline.carrier.lose_webhooks("status", call=offer)
+    offer.hangup()
+    offer.wait_for_state("completed", timeout=10)
+    assert CallLeg.objects.get(pk=leg.pk).state == LegState.ACCEPTED  # as the lost callback left it
+
+    report = sweep.sweep_run(now=timezone.now() + dt.timedelta(seconds=sweep.ANSWERED_QUIET_SECONDS + 60))
+
+    assert report.outcomes == {"winner_left": 1}
+    assert CallLeg.objects.get(pk=leg.pk).state == LegState.COMPLETED
+    caller.wait_for_record(timeout=10)  # nobody else to ring: voicemail
+    call = hotline.call_row()
+    assert (call.state, call.answered_by_id) == (CallState.VOICEMAIL, None)
+    assert ana in volunteers_to_ring(at=timezone.now())
+
+
+def test_a_call_whose_provider_account_was_deleted_is_finished_without_asking(hotline):
+    from telephony.models import ProviderAccount
+
+    ana = hotline.volunteer("ana")
+    call = Call.objects.create(provider="twilio", provider_call_id="CA" + "d" * 32, caller_hash="h")
+    Call.objects.filter(pk=call.pk).update(state=CallState.ANSWERED, answered_by=ana)
+    CallLeg.objects.create(call=call, volunteer=ana, provider_call_id="CA" + "e" * 32, state="accepted")
+    assert ProviderAccount.objects.filter(calls=call).count() == 0
+    assert ana not in volunteers_to_ring(at=timezone.now())
+
+    report = sweep.sweep_run(now=timezone.now() + LATER)
+
+    call.refresh_from_db()
+    assert (call.state, call.ended_at is not None) == (CallState.COMPLETED, True)
+    assert "sweep.account_gone" in [e.name for e in events(call)]
+    assert ana in volunteers_to_ring(at=timezone.now())
+    assert report.failed == 0
+
+
 def test_a_leg_whose_carrier_call_ended_unheard_is_ended_and_the_caller_moves_on(hotline):
     hotline.flow(queue_timeout_seconds=300)
     ana = hotline.volunteer("ana")
@@ -131,7 +176,7 @@ def test_a_leg_still_ringing_at_the_carrier_past_its_timeout_is_hung_up(hotline)
 
     emulated_leg.wait_for_state("canceled", timeout=10)
     leg.refresh_from_db()
-    assert leg.state == LegState.CANCELED
+    assert leg.state == LegState.NO_ANSWER  # so the next round does not ring it again
     (hung_up,) = events(leg.call)
     assert (hung_up.name, hung_up.leg_id) == ("sweep.leg_hung_up", leg.pk)
     assert report.outcomes == {"leg_hung_up": 1}

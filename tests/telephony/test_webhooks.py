@@ -186,3 +186,14 @@ def test_inbound_sms_is_acknowledged_and_traced_without_its_text(client, setting
     event = AuditEvent.objects.get(event="sms.received_unhandled")
     assert "please call me back" not in str(event.details) + event.target
     assert "0123" not in event.target
+
+
+def test_a_caller_out_of_a_fallen_through_bridge_is_held_again_not_dropped(client, settings, twilio_account):
+    """Twilio's <Enqueue> ended (the winner left as the bridge was made) but the call waits
+    again: the caller goes back on hold. A hang-up gets nothing to say."""
+    call, _legs = make_ringing_call(twilio_account)
+    path = f"/telephony/calls/{call.pk}/hold-exit"
+    fields = incoming_fields(call.provider_call_id, QueueResult="bridged", QueueTime="3")
+    assert "<Enqueue" in post(client, settings, path, fields).content.decode()
+    hung_up = incoming_fields(call.provider_call_id, QueueResult="hangup", CallStatus="completed")
+    assert post(client, settings, path, hung_up).status_code == 204

@@ -13,7 +13,6 @@ import time
 from collections import Counter
 
 import pytest
-from django.conf import settings
 from django.db import connections
 from django.utils import timezone
 
@@ -26,9 +25,10 @@ from telephony.call_models import (
     CallState,
     LegState,
 )
-from telephony.emulator.webhooks import webhook_send
 from tests.waiting import wait_until
 from volunteers.shifts import volunteer_busy_ids
+
+from .callbacks import Webhooks
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROUNDS = 25
@@ -43,58 +43,6 @@ LEG_ORDER = [
     LegState.ACCEPTED,
     *sorted(LEG_FINAL_STATES),
 ]
-
-
-class Webhooks:
-    """Signed webhooks of one provider, with the fields that provider sends for each event."""
-
-    def __init__(self, hotline):
-        self.hotline = hotline
-        self.twilio = hotline.provider == "twilio"
-
-    def post(self, path: str, fields: dict[str, str]):
-        hook = webhook_send(
-            self.hotline.carrier,
-            account=self.hotline.account,
-            kind="race",
-            url=settings.PUBLIC_BASE_URL + path,
-            fields=fields,
-        )
-        assert hook.status and hook.status < 500, (path, hook.status, hook.error)
-        return hook
-
-    def _ids(self, call_id: str, **fields) -> dict[str, str]:
-        key = "CallSid" if self.twilio else "CallUUID"
-        base = {key: call_id}
-        if self.twilio:
-            base["AccountSid"] = self.hotline.account.account_id
-        return {**base, **fields}
-
-    def caller_hung_up(self, call: Call) -> None:
-        """What the carrier sends when the caller hangs up on hold (Twilio: the <Enqueue>
-        action first, then the status callback)."""
-        if self.twilio:
-            self.post(
-                f"/telephony/calls/{call.pk}/hold-exit",
-                self._ids(call.provider_call_id, QueueResult="hangup", QueueTime="4", CallStatus="completed"),
-            )
-            fields = self._ids(call.provider_call_id, CallStatus="completed", CallDuration="9")
-        else:
-            fields = self._ids(call.provider_call_id, CallStatus="completed", Duration="9", Event="Hangup")
-        self.post("/telephony/status", {**fields, "Direction": "inbound"})
-
-    def press(self, leg: CallLeg, digits: str = "1"):
-        return self.post(
-            f"/telephony/legs/{leg.pk}/accept",
-            self._ids(leg.provider_call_id, Digits=digits, CallStatus="in-progress"),
-        )
-
-    def leg_ended(self, leg: CallLeg) -> None:
-        duration = {"CallDuration": "6"} if self.twilio else {"Duration": "6", "Event": "Hangup"}
-        self.post(
-            f"/telephony/legs/{leg.pk}/status",
-            self._ids(leg.provider_call_id, CallStatus="completed", **duration),
-        )
 
 
 def _call_with_an_offered_leg(hotline, round_: int) -> tuple[Call, CallLeg]:
@@ -240,8 +188,9 @@ def test_repeated_and_reversed_leg_callbacks_change_nothing_after_the_end(hotlin
 
 
 def test_a_winner_who_hangs_up_before_the_bridge_does_not_strand_the_caller(hotline):
-    """The volunteer pressed 1 and hung up before the carrier bridged them: the caller, still on
-    hold, is taken to voicemail (nobody else is left to ring) instead of hearing music for ever."""
+    """The volunteer pressed 1 and hung up before the carrier bridged them (the press reached
+    the app, its bridge never ran): the caller, still on hold, is taken to voicemail (nobody
+    else is left to ring) instead of hearing music for ever."""
     volunteer = hotline.volunteer("ana")
     hooks = Webhooks(hotline)
     caller = hotline.dial()
@@ -252,17 +201,62 @@ def test_a_winner_who_hangs_up_before_the_bridge_does_not_strand_the_caller(hotl
     assert "<Queue" in hooks.press(leg).body or hotline.provider == "plivo"
     call = hotline.call_row()
     assert call.state == CallState.ANSWERED and call.bridged_at is None
-    hooks.leg_ended(leg)  # ... and the carrier never ran the bridge
+    offer.hangup()  # the carrier reports the leg's end; the bridge never ran
 
     caller.wait_for_record(timeout=10)  # the voicemail prompt, not the hold music
     call.refresh_from_db()
     assert call.state == CallState.VOICEMAIL
     assert call.answered_by_id is None
+    assert call.ring_rounds == 1  # one next round, not one per callback
     names = list(CallEvent.objects.filter(call=call).exclude(to_state="").values_list("name", flat=True))
     assert names[-2:] == ["call.winner_left", "call.to_voicemail"]
+    assert CallEvent.objects.filter(call=call, name="ringing.nobody_reached").count() == 1
     assert not volunteer_busy_ids().exists()
     caller.hangup()
     wait_until(lambda: Call.objects.get(pk=call.pk).ended_at, what="call ended")
+
+
+def test_when_the_winner_leaves_before_the_bridge_the_others_are_rung_again(hotline):
+    """The claim cut the other volunteer's phone off; the winner then left unbridged: the other
+    volunteer is rung again and takes the caller."""
+    ana, ben = hotline.volunteer("ana"), hotline.volunteer("ben")
+    hooks = Webhooks(hotline)
+    caller = hotline.dial()
+    caller.wait_for_state("queued")
+    first_ring = hotline.phone(ben).wait_ringing(timeout=10)
+    offer = hotline.phone(ana).answer()
+    offer.wait_for_gather()
+    leg = CallLeg.objects.get(volunteer=ana)
+    hooks.press(leg)
+    first_ring.wait_for_state("canceled", timeout=10)  # the claim stopped ben's phone
+    wait_until(lambda: CallLeg.objects.get(volunteer=ben).state == LegState.CANCELED, what="ben's leg ended")
+    offer.hangup()
+
+    again = hotline.phone(ben).answer(timeout=10)  # rung again, in the next round
+    again.press("1")
+    caller.wait_for_state("bridged", timeout=10)
+    call = hotline.call_row()
+    assert (call.state, call.answered_by_id, call.ring_rounds) == (CallState.ANSWERED, ben.pk, 1)
+    assert list(CallLeg.objects.filter(volunteer=ben).values_list("ring_round", "state").order_by("pk")) == [
+        (0, LegState.CANCELED),
+        (1, LegState.ACCEPTED),
+    ]
+    again.hangup()
+    wait_until(lambda: Call.objects.get(pk=call.pk).state == CallState.COMPLETED, what="call completed")
+
+
+def test_a_claims_late_cancellation_leaves_the_phones_of_a_call_waiting_again_alone(hotline):
+    from telephony.tasks import call_legs_cancel
+
+    ana, ben = hotline.volunteer("ana"), hotline.volunteer("ben")
+    call, winner = _call_with_an_offered_leg(hotline, 0)
+    ringing = CallLeg.objects.create(
+        call=call, volunteer=ben, provider_call_id="CA" + "b" * 32, state="ringing"
+    )
+    CallLeg.objects.filter(pk=winner.pk).update(state=LegState.COMPLETED)  # the winner left; re-opened
+    call_legs_cancel.apply(args=(call.pk, winner.pk))
+    assert CallLeg.objects.get(pk=ringing.pk).state == LegState.RINGING
+    assert ana.pk == winner.volunteer_id
 
 
 def test_a_bridged_call_is_marked_so_and_ends_completed_when_the_volunteer_hangs_up(hotline):
