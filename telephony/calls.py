@@ -168,15 +168,22 @@ def call_move(
     event's row. True if it moved; a late, repeated or reordered callback finds a state the
     event does not move from, and changes nothing. ``only_if``: more conditions on the row.
     """
+    moves = CALL_MOVES[event]
     with transaction.atomic():
-        current = _call_locked_state(call)
-        to_state = CALL_MOVES[event].get(current)
-        if to_state is None:
-            call.state = current or call.state
-            return False
+        # Where this copy says the call is, if the event moves from there: the conditional
+        # UPDATE checks it, and only a call that moved on in between is read again, locked.
+        current = call.state if call.state in moves else None
+        to_state = moves.get(current)
         updates = {"state": to_state, **(fields or {})}
-        if not _call_move(call, current, to_state, event, leg, updates, details, only_if):
-            return False
+        if current is None or not _call_move(call, current, to_state, event, leg, updates, details, only_if):
+            current = _call_locked_state(call)
+            to_state = moves.get(current)
+            if to_state is None:
+                call.state = current or call.state
+                return False
+            updates["state"] = to_state
+            if not _call_move(call, current, to_state, event, leg, updates, details, only_if):
+                return False
     for name, value in updates.items():
         setattr(call, name, value)
     logger.info("call %s: %s -> %s (%s)", call.pk, current, to_state, event)
@@ -301,10 +308,13 @@ def call_finish(*, call: Call, duration_seconds: int | None, event: str = "") ->
                 talk_from = row["bridged_at"] or row["answered_at"]
                 fields["talk_seconds"] = int((now - talk_from).total_seconds()) if talk_from else None
             _call_move(call, current, target, name, None, {"state": target, **fields}, {})
+            ended = fields
             logger.info("call %s: %s -> %s (%s)", call.pk, current, target, name)
-    call.refresh_from_db()
-    call_announce(call=call, event_type="call.ended", state=call.state)
-    return call.state
+    call.state = target
+    for field, value in ended.items():
+        setattr(call, field, value)
+    call_announce(call=call, event_type="call.ended", state=target)
+    return target
 
 
 def _leg_event(leg: CallLeg, state: str) -> CallEvent:

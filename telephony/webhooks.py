@@ -409,11 +409,12 @@ def _claim(leg: CallLeg) -> Script:
     return flow.leg_taken(leg=leg)
 
 
-def _leg_ended(leg: CallLeg) -> None:
+def _leg_ended(leg: CallLeg, *, could_have_won: bool) -> None:
     """After a leg really ended: ring the next round if it was the last one ringing, and, if it
     had taken the call unbridged, look again shortly. Both are decided on the rows as they are
     now: the call loaded with this request may have been claimed since."""
-    winner_left_check_queue(leg)
+    if could_have_won:
+        winner_left_check_queue(leg)
     next_round_if_nobody_left(leg.call)
 
 
@@ -468,10 +469,13 @@ def leg_status(request, provider: Provider, leg: CallLeg, event):
             # the ids, so it is hung up now rather than at its timeout. A leg the task did write
             # down was, or is being, cancelled by it.
             queue_after_commit(leg_end_task, leg.pk)
-    elif event.call_status in LEG_END_STATES and leg_set_state(
-        leg=leg, state=LEG_END_STATES[event.call_status], ended_at=timezone.now()
-    ):
-        _leg_ended(leg)
+    else:
+        # Only a leg that had picked up can have taken the call (a claim needs it answered).
+        could_have_won = leg.state in (LegState.ANSWERED, LegState.ACCEPTED)
+        if event.call_status in LEG_END_STATES and leg_set_state(
+            leg=leg, state=LEG_END_STATES[event.call_status], ended_at=timezone.now()
+        ):
+            _leg_ended(leg, could_have_won=could_have_won)
     return _empty_ok()
 
 
