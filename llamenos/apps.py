@@ -9,7 +9,3 @@ class LlamenosConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks, signals  # noqa: F401  (registers system checks and auth signal handlers)
-        from .models import HotlineSettings
-        from .singletons import singleton_register
-
-        singleton_register(HotlineSettings)

@@ -1,27 +1,26 @@
+"""ASGI entry point: websockets (/ws/), and HTTP through Django's own ASGIHandler for a single
+process in development (`runserver` with daphne). Production serves HTTP with gunicorn
+(llamenos.wsgi) and only /ws/ with daphne; the proxy splits them by path (deploy/)."""
+
 from __future__ import annotations
 
 import os
 
-import django
+from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "llamenos.settings.dev")
-# Django must be set up before consumers (and so models) are imported.
-django.setup(set_prefix=False)
+# Sets Django up, so the consumers (and their models) can be imported below.
+django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from llamenos.heap import startup_heap_freeze  # noqa: E402
-from llamenos.http import ThreadedHTTPHandler  # noqa: E402
 from telephony.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        # Every view is synchronous: each request runs in one worker thread (llamenos/http.py).
-        "http": ThreadedHTTPHandler(),
+        "http": django_asgi_app,
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
-
-startup_heap_freeze()

@@ -6,6 +6,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Now
+from solo.models import SingletonModel
 
 
 class Role(models.TextChoices):
@@ -32,7 +33,7 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(f"{value!r} is not an IANA time zone (for example America/New_York).")
 
 
-class HotlineSettings(models.Model):
+class HotlineSettings(SingletonModel):
     """The one row of hotline-wide settings. Later features add their own sections beside it."""
 
     hotline_name = models.CharField(max_length=100, default="Llámenos")

@@ -3,11 +3,11 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from .models import AuditEvent, HotlineSettings
-from .singletons import singleton_get
 
 
 def hotline_settings_get() -> HotlineSettings:
-    return singleton_get(HotlineSettings)
+    """The hotline's settings row (django-solo: cached in Django's cache, renewed on save)."""
+    return HotlineSettings.get_solo()
 
 
 def audit_events_list(*, actor: str = "", event: str = "") -> QuerySet[AuditEvent]:

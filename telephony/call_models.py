@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Now
 from django.utils import timezone
+from solo.models import SingletonModel
 
 
 class CallState(models.TextChoices):
@@ -241,7 +242,7 @@ def _bounded(low: int, high: int) -> list:
     return [MinValueValidator(low), MaxValueValidator(high)]
 
 
-class CallFlowSettings(models.Model):
+class CallFlowSettings(SingletonModel):
     """The one row of call-flow knobs; every range is enforced by the validators below."""
 
     # Ordered menu: [{"language": "es", "digit": "1"}, ...]; one entry means no menu.

@@ -13,8 +13,6 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-from llamenos.deferred import after_response
-
 ADMINS_GROUP = "admins"
 EVENT_TYPES = (
     "call.ringing",
@@ -36,9 +34,8 @@ def event_send(*, group: str, event_type: str, **payload: Any) -> None:
 
 
 def events_send(*, groups: Iterable[str], event_type: str, **payload: Any) -> None:
-    """Send one event to several groups after commit (in a request, after its response went
-    out), in one trip to the event loop (a webhook announcing a call to five groups used to wait
-    on five)."""
+    """Send one event to several groups once the transaction commits (at once outside one), in
+    one trip to the event loop. A channel layer that is down is logged, never a failed request."""
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown live event type {event_type!r}")
     message = {"type": event_type, **payload}
@@ -49,4 +46,4 @@ def events_send(*, groups: Iterable[str], event_type: str, **payload: Any) -> No
         await asyncio.gather(*(layer.group_send(group, message) for group in groups))
 
     if groups:
-        transaction.on_commit(lambda: after_response(async_to_sync(send_all)))
+        transaction.on_commit(async_to_sync(send_all), robust=True)

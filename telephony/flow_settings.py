@@ -9,13 +9,14 @@ from django.db.models import QuerySet
 
 from llamenos.audit import audit_record
 from llamenos.models import User
-from llamenos.singletons import singleton_get
 
 from .call_models import Call, CallFlowSettings, PromptRecording
+from .prompts import recordings_forget
 
 
 def call_flow_settings_get() -> CallFlowSettings:
-    return singleton_get(CallFlowSettings)
+    """The call-flow settings row (django-solo: cached in Django's cache, renewed on save)."""
+    return CallFlowSettings.get_solo()
 
 
 @transaction.atomic
@@ -46,6 +47,7 @@ def prompt_recording_save(
     )
     recording.audio.save(upload.name, upload, save=False)
     recording.save()
+    transaction.on_commit(recordings_forget)
     audit_record(
         event="prompt.uploaded",
         actor=actor,
@@ -66,6 +68,7 @@ def prompt_recording_delete(*, actor: User, recording: PromptRecording, request=
     )
     recording.audio.delete(save=False)
     recording.delete()
+    transaction.on_commit(recordings_forget)
 
 
 def calls_list(

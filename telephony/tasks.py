@@ -15,8 +15,6 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
-from llamenos.deferred import after_response
-
 from .call_models import LEG_LIVE_STATES, WAITING_STATES, Call, CallLeg, CallState, LegState
 from .calls import call_event_record, call_move, call_winner_left, leg_set_state
 from .flow import step_url
@@ -39,11 +37,9 @@ PROVIDER_RETRY = {
 
 
 def queue_after_commit(task, *args, countdown: float | None = None) -> None:
-    """Queue ``task`` once the transaction commits and the webhook's answer has gone out."""
+    """Queue ``task`` once the transaction commits (at once outside one)."""
     # robust: a broker hiccup is logged, it must not turn the caller's XML answer into a 500.
-    transaction.on_commit(
-        lambda: after_response(lambda: task.apply_async(args, countdown=countdown)), robust=True
-    )
+    transaction.on_commit(lambda: task.apply_async(args, countdown=countdown), robust=True)
 
 
 def _someone_left():

@@ -7,7 +7,6 @@ signature made for some other host or for plain http does not pass.
 
 from __future__ import annotations
 
-import copy
 import logging
 from collections.abc import Callable
 from functools import wraps
@@ -17,7 +16,6 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from llamenos.access import public
-from llamenos.singletons import Snapshot
 
 from .models import ProviderAccount
 from .providers import PROVIDERS, Provider
@@ -26,25 +24,14 @@ from .providers.base import MalformedWebhook
 logger = logging.getLogger(__name__)
 
 
-def _enabled_accounts() -> tuple[ProviderAccount, ...]:
-    return tuple(ProviderAccount.objects.filter(enabled=True))
-
-
-# Every webhook needs these rows; a token changed in another process is met by the fresh read
-# in webhook_provider below, a disabled account stops being accepted within the snapshot's TTL.
-enabled_accounts = Snapshot(_enabled_accounts, ProviderAccount)
-
-
-def _candidates(
-    provider_name: str, request: HttpRequest, accounts: tuple[ProviderAccount, ...]
-) -> list[ProviderAccount]:
-    """Enabled accounts of that provider, the likeliest first (copies: the snapshot is shared).
+def _candidates(provider_name: str, request: HttpRequest) -> list[ProviderAccount]:
+    """Enabled accounts of that provider, the likeliest first.
 
     The account id field (Twilio's AccountSid) and the hotline number (To on inbound calls, From
     on our outbound legs) pick the account that owns the number, which matters when one carrier
     account with one token holds several hotline numbers.
     """
-    accounts = [copy.copy(account) for account in accounts if account.provider == provider_name]
+    accounts = list(ProviderAccount.objects.filter(enabled=True, provider=provider_name))
     cls = PROVIDERS[provider_name]
     account_id = request.POST.get(cls.account_id_field, "") if cls.account_id_field else ""
     # Plivo sends numbers without the "+".
@@ -60,22 +47,16 @@ def _candidates(
 
 
 def webhook_provider(request: HttpRequest) -> Provider | None:
-    """The provider, bound to the account whose credentials verify this request, or None.
-
-    Checked against the cached accounts first; only when none verifies are they read afresh,
-    so a token rotated a moment ago in another process is honoured at once.
-    """
+    """The provider, bound to the enabled account whose credentials verify this request, or
+    None. Accounts are read for every request: a token rotated or an account disabled in any
+    process counts at once."""
     for name, cls in PROVIDERS.items():
         if not request.headers.get(cls.signature_header):
             continue
-        # Lazily: the fresh read happens only when no cached account verified the request.
-        for load in (enabled_accounts.get, _enabled_accounts):
-            for account in _candidates(name, request, load()):
-                provider = cls(account)
-                if provider.verify(request):
-                    if load is _enabled_accounts:
-                        enabled_accounts.forget()  # the cache was stale: the next request reloads it
-                    return provider
+        for account in _candidates(name, request):
+            provider = cls(account)
+            if provider.verify(request):
+                return provider
         return None
     return None
 

@@ -1,7 +1,7 @@
 """Provider webhooks: verify -> parse -> service -> flow -> render.
 
 Every view answers fast and never waits on outbound HTTP: ringing, cancelling and transfers are
-Celery tasks queued after commit, and published once the answer has gone out (llamenos/deferred.py).
+Celery tasks queued once the transaction commits.
 Unknown ids get a polite spoken goodbye, never a 500.
 """
 

@@ -26,13 +26,9 @@ def _clean_cache():
     """Rate limits, lockouts and cached rows live in Redis; every test starts from empty."""
     from django.core.cache import cache
 
-    from llamenos.singletons import singletons_forget
-
     cache.clear()
-    singletons_forget()
     yield
     cache.clear()
-    singletons_forget()
 
 
 @pytest.fixture

@@ -25,7 +25,6 @@ from zoneinfo import ZoneInfo
 from django.db.models import Q, QuerySet
 
 from llamenos.selectors import hotline_settings_get
-from llamenos.singletons import Snapshot
 
 from .models import WEEKDAY_CHOICES, Shift, Volunteer
 
@@ -97,18 +96,14 @@ def shift_active_at(shift: Shift, at: dt.datetime, *, zone: ZoneInfo | None = No
     return shift_occurrence_at(shift, at, zone=zone) is not None
 
 
-def _shift_plans() -> tuple[Shift, ...]:
-    return tuple(Shift.objects.only("id", "days", "start_time", "end_time"))
-
-
-# When each shift runs (not who is on it: membership is read fresh in the queries below). Every
-# incoming call asks; a shift edited here counts at once, one edited elsewhere within seconds.
-shift_plans = Snapshot(_shift_plans, Shift)
+def shift_plans() -> list[Shift]:
+    """When each shift runs (not who is on it: the queries below read membership)."""
+    return list(Shift.objects.only("id", "days", "start_time", "end_time"))
 
 
 def shifts_active_at(*, at: dt.datetime, shifts: Iterable[Shift] | None = None) -> list[Shift]:
     zone = _hotline_zone()
-    shifts = shift_plans.get() if shifts is None else shifts
+    shifts = shift_plans() if shifts is None else shifts
     return [shift for shift in shifts if shift_active_at(shift, at, zone=zone)]
 
 

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "csp",
     "django_htmx",
     "phonenumber_field",
+    "solo",
     "llamenos",
     "volunteers",
     "telephony",
@@ -99,31 +100,22 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 
 
 def database_pooled(database: dict, *, max_size: int) -> dict:
-    """PostgreSQL connections from a per-process psycopg pool, shared by every thread.
-
-    HTTP requests run on a pool of worker threads (llamenos/http.py), websocket consumers and
-    Celery on threads of their own: with the pool, a request takes an open connection and gives
-    it back when it ends, instead of opening a new one (about 4 ms here) per webhook, and the
-    process never holds more than ``max_size``.
-    """
+    """PostgreSQL connections from Django's built-in psycopg pool, shared by a process's threads:
+    a request takes an open connection and gives it back when it ends, and the process never
+    holds more than ``max_size``. Django's health check (CONN_HEALTH_CHECKS) checks each one the
+    pool hands out."""
     if max_size <= 0 or "postgresql" not in database["ENGINE"]:
         return database
     database["CONN_MAX_AGE"] = 0  # Django: pooled connections go back to the pool, never persist
-    # Django's backend, its pool checking each connection it hands out without a round trip when
-    # the server has said nothing (llamenos/pgpool); Django's own check adds one to every request.
-    database["ENGINE"] = "llamenos.pgpool"
     database.setdefault("OPTIONS", {})["pool"] = {"min_size": 2, "max_size": max_size, "timeout": 10}
     return database
 
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-
-# Worker threads per server process for HTTP requests (llamenos/http.py); each holds at most one
-# database connection while it serves, so keep it at or under the pool's size (DB_POOL_MAX_SIZE).
-HTTP_WORKER_THREADS = env.int("HTTP_WORKER_THREADS", default=16)
-# How often a web server process hands the GIL between its threads (seconds; Python's own is
-# 0.005): a request back from a database round trip waits at most this long (llamenos/http.py).
-HTTP_GIL_SWITCH_INTERVAL = env.float("HTTP_GIL_SWITCH_INTERVAL", default=0.0005)
+# The settings rows (hotline, call flow) are django-solo singletons kept in Django's cache (Redis
+# outside the demo, so every process sees an admin's change at once) and renewed on save.
+SOLO_CACHE = "default"
+SOLO_CACHE_PREFIX = "llamenos:solo"
 
 REDIS_URL = env.str("REDIS_URL", default="")
 

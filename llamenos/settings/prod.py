@@ -30,15 +30,15 @@ DEBUG = False
 SECRET_KEY = env_secret("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 DATABASES = {"default": env.db_url_config(env_secret("DATABASE_URL"))}
-# Only without the pool (DB_POOL_MAX_SIZE=0): each HTTP worker thread then keeps a connection
-# of its own for this long (0: a new connection for every request, about 4 ms here).
+# Only without the pool (DB_POOL_MAX_SIZE=0): each worker thread then keeps a connection of its
+# own for this long (0: a new connection for every request).
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# Django checks a connection before reusing it (with the pool: before the pool hands it out).
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-# Per process: size it so web workers x this + Celery stays under PostgreSQL's max_connections.
+# Per process: size it so the processes' pools together stay under PostgreSQL's max_connections
+# (deploy/README.md), and at least the process's threads (gunicorn --threads).
 DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", default=16)
 database_pooled(DATABASES["default"], max_size=DB_POOL_MAX_SIZE)
-# One database connection at most per thread while it serves: as many threads as connections.
-HTTP_WORKER_THREADS = env.int("HTTP_WORKER_THREADS", default=DB_POOL_MAX_SIZE or 16)
 REDIS_URL = env_secret("REDIS_URL")
 CACHES, CHANNEL_LAYERS = redis_services(REDIS_URL)
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)

@@ -6,13 +6,12 @@ there is one for that prompt and language, otherwise text-to-speech of the modul
 
 from __future__ import annotations
 
+import functools
 import importlib
-from functools import cache
 from types import ModuleType
 
 from django.conf import settings
-
-from llamenos.singletons import Snapshot
+from django.core.cache import cache
 
 from ..call_models import PromptRecording
 from ..instructions import Play, Say
@@ -23,7 +22,7 @@ DEFAULT_LANGUAGE = "en"
 TEMPLATED_PROMPTS = frozenset({"language_option", "captcha", "volunteer_caller_language"})
 
 
-@cache
+@functools.cache
 def _module(language: str) -> ModuleType:
     return importlib.import_module(f"{__name__}.{language if language in LANGUAGES else DEFAULT_LANGUAGE}")
 
@@ -49,18 +48,28 @@ def prompt_text(key: str, language: str, **values: str) -> str:
     return _module(language).PROMPTS[key].format(**values)
 
 
+# In Django's cache (Redis in production, shared by every process): a few rows, read for every
+# prompt spoken, and forgotten once a recording saved or removed is committed (flow_settings.py).
+RECORDINGS_CACHE_KEY = "telephony:prompt-recordings"
+
+
+def recordings() -> dict[tuple[str, str], str]:
+    """(prompt, language) -> public id of its uploaded recording."""
+    return cache.get_or_set(RECORDINGS_CACHE_KEY, _recordings, timeout=None)
+
+
 def _recordings() -> dict[tuple[str, str], str]:
     rows = PromptRecording.objects.values_list("prompt", "language", "public_id")
     return {(prompt, language): str(public_id) for prompt, language, public_id in rows}
 
 
-# (prompt, language) -> public id of its recording: a few rows, read for every prompt spoken.
-recordings = Snapshot(_recordings, PromptRecording)
+def recordings_forget() -> None:
+    cache.delete(RECORDINGS_CACHE_KEY)
 
 
 def recording_url(key: str, language: str) -> str:
     """The uploaded recording for this prompt and language, or ""."""
-    public_id = recordings.get().get((key, language))
+    public_id = recordings().get((key, language))
     return f"{settings.PUBLIC_BASE_URL}/telephony/prompts/{public_id}" if public_id else ""
 
 

@@ -95,9 +95,9 @@ def _database_settings(env: dict[str, str]) -> str:
     return result.stdout.strip().splitlines()[-1]
 
 
-def test_database_connections_come_from_a_pool_by_default():
+def test_database_connections_come_from_djangos_pool_by_default():
     # With CONN_MAX_AGE 0 and no pool, every request would open a connection of its own.
-    pooled = "llamenos.pgpool 0 {'min_size': 2, 'max_size': 16, 'timeout': 10}"
+    pooled = "django.db.backends.postgresql 0 {'min_size': 2, 'max_size': 16, 'timeout': 10}"
     assert _database_settings(FULL_PROD_ENV) == pooled
     assert "'max_size': 4," in _database_settings({**FULL_PROD_ENV, "DB_POOL_MAX_SIZE": "4"})
 
@@ -107,17 +107,3 @@ def test_the_pool_can_be_turned_off():
         _database_settings({**FULL_PROD_ENV, "DB_POOL_MAX_SIZE": "0"})
         == "django.db.backends.postgresql 0 None"
     )
-
-
-def _http_threads(env: dict[str, str]) -> str:
-    result = run_manage(
-        "shell", "-c", "from django.conf import settings; print(settings.HTTP_WORKER_THREADS)", env=env
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout.strip().splitlines()[-1]
-
-
-def test_http_worker_threads_follow_the_pool_size_unless_set():
-    assert _http_threads(FULL_PROD_ENV) == "16"
-    assert _http_threads({**FULL_PROD_ENV, "DB_POOL_MAX_SIZE": "6"}) == "6"
-    assert _http_threads({**FULL_PROD_ENV, "DB_POOL_MAX_SIZE": "6", "HTTP_WORKER_THREADS": "4"}) == "4"

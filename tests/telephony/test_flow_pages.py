@@ -315,14 +315,17 @@ def test_two_languages_on_one_digit_is_refused(admin_client):
 # --- prompt recordings -------------------------------------------------------------------------
 
 
-def test_uploaded_recording_replaces_text_to_speech(admin_client, settings, tmp_path):
+def test_uploaded_recording_replaces_text_to_speech(
+    admin_client, settings, tmp_path, django_capture_on_commit_callbacks
+):
     settings.MEDIA_ROOT = tmp_path
-    assert isinstance(prompt("greeting", "es", hotline="X"), Say)
+    assert isinstance(prompt("greeting", "es", hotline="X"), Say)  # and now in the cache
 
     upload = SimpleUploadedFile("saludo.wav", wav_bytes(), content_type="audio/wav")
-    response = admin_client.post(
-        reverse("settings_prompts"), {"prompt": "greeting", "language": "es", "audio": upload}
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            reverse("settings_prompts"), {"prompt": "greeting", "language": "es", "audio": upload}
+        )
     assert response.status_code == 302
 
     recording = PromptRecording.objects.get()
@@ -335,6 +338,10 @@ def test_uploaded_recording_replaces_text_to_speech(admin_client, settings, tmp_
     assert served["Content-Type"] == "audio/wav"
     assert b"".join(served.streaming_content).startswith(b"RIFF")
     assert AuditEvent.objects.filter(event="prompt.uploaded").exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(reverse("prompt_delete", args=[recording.pk]))
+    assert isinstance(prompt("greeting", "es", hotline="X"), Say)  # removed: spoken again
 
 
 @pytest.mark.parametrize(
