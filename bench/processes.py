@@ -1,6 +1,6 @@
-"""The server and worker the bench starts: uvicorn (as README.md's deployment table serves the
-app; daphne for comparison) and a Celery worker, both on loopback, both stopped on exit, Ctrl-C
-or error."""
+"""The server and worker the bench starts: gunicorn with deploy/gunicorn.conf.py (as the
+deployment serves HTTP; daphne, Django's own ASGI handler in one process, for comparison) and a
+Celery worker, both on loopback, both stopped on exit, Ctrl-C or error."""
 
 from __future__ import annotations
 
@@ -71,25 +71,24 @@ def child_env(extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
-SERVERS = ("uvicorn", "daphne")
+SERVERS = ("gunicorn", "daphne")
+GUNICORN_CONFIG = Path(__file__).resolve().parent.parent / "deploy" / "gunicorn.conf.py"
 
 
 def server_argv(server: str, *, port: int, workers: int) -> list[str]:
     if server == "daphne":  # one process; it has no workers option
         return [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "llamenos.asgi:application"]
     return [
-        str(BIN / "uvicorn"),
-        "llamenos.asgi:application",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
+        str(BIN / "gunicorn"),
+        "--config",
+        str(GUNICORN_CONFIG),
+        "--bind",
+        f"127.0.0.1:{port}",
         "--workers",
         str(workers),
-        "--no-access-log",
-        "--no-server-header",
-        "--timeout-keep-alive",
-        "75",  # as a proxy keeps upstream connections; at 5 s the carrier met closed ones
+        "--access-logfile",
+        "/dev/null",
+        "llamenos.wsgi",
     ]
 
 
@@ -151,7 +150,7 @@ def start_worker(*, env: dict[str, str], log_dir: Path, concurrency: int, timeou
 
 
 def _descendants(roots: list[int]) -> set[int]:
-    """``roots`` and every process below them (uvicorn's workers are its children)."""
+    """``roots`` and every process below them (gunicorn's workers are its children)."""
     parents: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():

@@ -1,4 +1,4 @@
-"""``python -m bench``: start the app under uvicorn (or daphne), a Celery worker and the carrier
+"""``python -m bench``: start the app under gunicorn (or daphne), a Celery worker and the carrier
 emulator on loopback, drive calls, print the table, stop everything.
 
 Rows:
@@ -77,12 +77,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--providers", default="twilio,plivo", help="comma-separated (default both)")
     parser.add_argument("--quick", action="store_true", help="small counts: a smoke run of every row")
     parser.add_argument("--workers", type=int, default=8, help="Celery worker threads (default 8)")
-    parser.add_argument("--server", choices=SERVERS, default="uvicorn", help="web server (default uvicorn)")
+    parser.add_argument("--server", choices=SERVERS, default="gunicorn", help="web server (default gunicorn)")
     parser.add_argument(
         "--web-workers",
         type=int,
         default=os.cpu_count() or 1,
-        help="uvicorn worker processes (default: one per core; daphne is always one)",
+        help="gunicorn worker processes (default: one per core; daphne is always one)",
     )
     parser.add_argument(
         "--db-pool",
@@ -215,8 +215,8 @@ def run_phases(
         quiet(carrier)
         carrier.reset()
         # The carrier stands in for the provider: its own collector pausing this process would
-        # be timed as the app's latency. Its start-up heap and Django's are frozen, as the
-        # app's processes freeze theirs (llamenos/heap.py); the records of a phase are not.
+        # be timed as the app's latency, so its start-up heap is frozen (the harness's, not the
+        # app's); the records of a phase are not.
         gc.collect()
         gc.freeze()
 

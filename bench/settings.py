@@ -18,7 +18,7 @@ DATABASES = {
     "default": env.db("BENCH_DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/llamenos_bench")
 }
 # As prod.py: a psycopg pool per process (BENCH_DB_POOL_MAX_SIZE=0 turns it off, and then
-# BENCH_CONN_MAX_AGE applies; under ASGI anything but 0 piles connections up).
+# BENCH_CONN_MAX_AGE applies; with many threads anything but 0 piles connections up).
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("BENCH_CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 database_pooled(DATABASES["default"], max_size=env.int("BENCH_DB_POOL_MAX_SIZE", default=16))
