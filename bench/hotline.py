@@ -70,8 +70,7 @@ def hotline_populate() -> list:
     from django.contrib.auth.hashers import make_password
 
     from llamenos.models import Role, User
-    from telephony.call_models import CallFlowSettings
-    from telephony.models import ProviderAccount
+    from telephony.models import CallFlowSettings, ProviderAccount
     from volunteers.models import CallPreference, Volunteer
 
     for account in ACCOUNTS.values():

@@ -14,9 +14,8 @@ urlpatterns = [
     path("audit/", audit.audit_log, name="audit_log"),
     path("healthz", health.healthz, name="healthz"),
     path("", include("volunteers.urls")),
-    path("", include("telephony.pages.urls")),
-    path("telephony/", include("telephony.webhook_urls")),
-    path("telephony/", include("telephony.urls")),
+    path("", include("telephony.urls")),
+    path("telephony/", include("telephony.webhooks.urls")),
 ]
 
 if settings.TELEPHONY_EMULATOR_ENABLED:

@@ -15,7 +15,7 @@ from llamenos.audit import audit_record
 from llamenos.crypto import number_hash, number_last4
 from llamenos.models import User
 
-from .call_models import Ban
+from .models import Ban
 
 
 class BanError(ValueError):

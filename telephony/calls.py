@@ -2,7 +2,7 @@
 
 Every move is checked against the state it leaves, in the database, when it happens: the row is
 locked (``select_for_update``), its state read, the move looked up in the tables of
-call_models.py (``CALL_MOVES``, ``LEG_TRANSITIONS``), and the UPDATE is conditional on
+models.py (``CALL_MOVES``, ``LEG_TRANSITIONS``), and the UPDATE is conditional on
 that state too, so with many web processes and repeated, late or reordered provider callbacks
 only a legal, first move happens. Rows are locked leg first, then call, on every path, so two
 callbacks for one call wait for each other instead of deadlocking.
@@ -10,9 +10,7 @@ callbacks for one call wait for each other instead of deadlocking.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -21,10 +19,9 @@ from django.utils import timezone
 
 from llamenos.audit import audit_record
 from llamenos.crypto import number_hash, number_last4
-from volunteers.shifts import anyone_to_ring_query
+from llamenos.events import ADMINS_GROUP, event_send, events_send, volunteer_group
 
-from .bans import bans_active
-from .call_models import (
+from .models import (
     CALL_MOVES,
     CLAIMING_LEG_STATES,
     LEG_TRANSITIONS,
@@ -33,9 +30,8 @@ from .call_models import (
     CallLeg,
     CallState,
     LegState,
+    ProviderAccount,
 )
-from .events import ADMINS_GROUP, event_send, events_send, volunteer_group
-from .models import ProviderAccount
 
 logger = logging.getLogger(__name__)
 
@@ -114,20 +110,6 @@ def call_start(
     if state != CallState.IVR:
         logger.info("call %s: %s -> %s (%s)", call.pk, CallState.IVR, state, event)
     return call, True
-
-
-@dataclass(frozen=True)
-class CallerScreen:
-    banned: bool
-    anyone_to_ring: bool
-
-
-def caller_screen(*, caller_hash: str, at: dt.datetime) -> CallerScreen:
-    """Whether the caller is banned and, if not, whether anybody could be rung: the incoming
-    webhook asks both before the call row exists."""
-    if caller_hash and bans_active(at=at).filter(number_hash=caller_hash).exists():
-        return CallerScreen(banned=True, anyone_to_ring=False)
-    return CallerScreen(banned=False, anyone_to_ring=anyone_to_ring_query(at=at).exists())
 
 
 def _call_locked_state(call: Call) -> str | None:

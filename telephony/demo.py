@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .flow_settings import call_flow_settings_get
+from .call_flow import call_flow_settings_get
 
 
 def demo_populate() -> None:

@@ -1,7 +1,7 @@
 """The inbound call as neutral instructions: which words and verbs come next at each step.
 
-Functions here decide nothing about state; webhooks.py asks the services what happened and then
-asks this module what the caller (or volunteer) should hear.
+Functions here decide nothing about state; the webhook views (webhooks/) ask the services what
+happened and then ask this module what the caller (or volunteer) should hear.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from django.urls import reverse
 from llamenos.selectors import hotline_settings_get
 
 from . import prompts
-from .call_models import Call, CallFlowSettings, CallLeg
 from .instructions import Bridge, Gather, Hangup, Hold, Pause, Play, Record, Redirect, Reject, Script
+from .models import Call, CallFlowSettings, CallLeg
 
 LANGUAGE_MENU_TIMEOUT_SECONDS = 8
 CAPTCHA_TIMEOUT_SECONDS = 12

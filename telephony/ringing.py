@@ -1,32 +1,108 @@
 """Who to ring, starting their legs concurrently, and cancelling the legs that lost.
 
-Runs in Celery tasks (tasks.py), never inside a webhook answer: every function here may talk to
-the provider's REST API. Retryable provider errors are raised for the tasks to retry; the retry
-policy lives there.
+The selectors (who could be rung now, is the caller banned or is anybody there) are cheap
+queries the incoming webhook asks too. Everything that places or ends legs runs in Celery tasks
+(tasks.py), never inside a webhook answer: it talks to the provider's REST API. Retryable
+provider errors are raised for the tasks to retry; the retry policy lives there.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from llamenos.events import events_send, volunteer_group
 from volunteers.models import CallPreference, Volunteer
-from volunteers.shifts import volunteers_to_ring
+from volunteers.shifts import volunteer_ids_on_shift
 
-from .call_models import LEG_INTERRUPTED_STATES, LEG_LIVE_STATES, WAITING_STATES, Call, CallLeg, LegState
+from .bans import bans_active
 from .calls import call_event_record, call_move, leg_set_state, legs_set_state
-from .events import events_send, volunteer_group
 from .flow import step_url
+from .models import (
+    LEG_INTERRUPTED_STATES,
+    LEG_LIVE_STATES,
+    WAITING_STATES,
+    Call,
+    CallLeg,
+    CallState,
+    LegState,
+)
 from .providers import ProviderError, provider_for
 from .providers.base import REST_CONNECTIONS
 
 logger = logging.getLogger(__name__)
 
 MAX_PARALLEL_LEGS = REST_CONNECTIONS  # one pooled connection to the provider per thread
+
+
+# --- who to ring (selectors) ------------------------------------------------------------------
+
+
+def volunteer_busy_ids() -> QuerySet:
+    """Ids of volunteers who are on a call right now (they took it and it has not ended), as a
+    subquery, so the selectors below stay one query each."""
+    return Call.objects.filter(state=CallState.ANSWERED, answered_by__isnull=False).values("answered_by_id")
+
+
+def _ringable() -> QuerySet[Volunteer]:
+    return (
+        Volunteer.objects.filter(user__is_active=True, on_break=False)
+        .exclude(id__in=volunteer_busy_ids())
+        .select_related("user")
+        .order_by("user_id")
+    )
+
+
+def volunteers_to_ring(*, at: dt.datetime, exclude_ids: Iterable[int] = ()) -> list[Volunteer]:
+    """Who to ring for a call arriving at ``at``.
+
+    Active, not on break, not on a call, on a shift active at ``at``; when that is nobody, the
+    active, not-on-break, not-busy members of the fallback group. ``exclude_ids``: volunteers
+    already rung for this call, so a next round reaches the fallback group once everyone on
+    shift was tried. Ordered by user id. Whether a volunteer has a phone or a browser to ring
+    is decided when the legs are placed (phone_volunteers, browser_volunteers).
+    """
+    ringable = _ringable().exclude(id__in=list(exclude_ids))
+    on_shift = list(ringable.filter(id__in=volunteer_ids_on_shift(at=at)))
+    return on_shift or list(ringable.filter(in_fallback_group=True))
+
+
+def anyone_to_ring_query(
+    *, at: dt.datetime | None = None, shift_ids: tuple[int, ...] | None = None
+) -> QuerySet[Volunteer]:
+    """Non-empty exactly when ``volunteers_to_ring(at=at)`` would find anybody (for EXISTS).
+    ``shift_ids`` instead of ``at``: the shifts active then (volunteers.shifts.shift_ids_active_at)."""
+    on_shift = volunteer_ids_on_shift(at=at, shift_ids=shift_ids)
+    return _ringable().filter(Q(id__in=on_shift) | Q(in_fallback_group=True))
+
+
+def anyone_to_ring(*, at: dt.datetime) -> bool:
+    """Whether ``volunteers_to_ring(at=at)`` would find anybody, in one query."""
+    return anyone_to_ring_query(at=at).exists()
+
+
+@dataclass(frozen=True)
+class CallerScreen:
+    banned: bool
+    anyone_to_ring: bool
+
+
+def caller_screen(*, caller_hash: str, at: dt.datetime) -> CallerScreen:
+    """Whether the caller is banned and, if not, whether anybody could be rung: the incoming
+    webhook asks both before the call row exists."""
+    if caller_hash and bans_active(at=at).filter(number_hash=caller_hash).exists():
+        return CallerScreen(banned=True, anyone_to_ring=False)
+    return CallerScreen(banned=False, anyone_to_ring=anyone_to_ring_query(at=at).exists())
+
+
+# --- placing and ending legs (tasks only) -----------------------------------------------------
 
 
 def phone_volunteers(volunteers: Iterable[Volunteer]) -> list[Volunteer]:

@@ -1,7 +1,7 @@
 """The safety net for callbacks that never came.
 
 Every move of a call is driven by a carrier's callback; one lost in the network would leave a
-volunteer busy or a caller on hold for ever. Once a minute (Celery beat: tasks.calls_sweep) the
+volunteer busy or a caller on hold for ever. Once a minute (Celery beat: calls_sweep below) the
 sweep finds calls and legs whose state has lasted longer than it can when every callback
 arrives, asks the provider the call came in on where each one really is, and finishes it, with
 a CallEvent saying why.
@@ -17,11 +17,16 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, field
 
+from celery import shared_task
+from django.core.cache import cache
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from .call_models import (
+from .call_flow import call_flow_settings_get
+from .calls import call_event_record, call_finish, leg_set_state
+from .flow import ACCEPT_TIMEOUT_SECONDS
+from .models import (
     LEG_LIVE_STATES,
     WAITING_STATES,
     Call,
@@ -31,9 +36,6 @@ from .call_models import (
     CallState,
     LegState,
 )
-from .calls import call_event_record, call_finish, leg_set_state
-from .flow import ACCEPT_TIMEOUT_SECONDS
-from .flow_settings import call_flow_settings_get
 from .providers import ProviderError, provider_for
 from .providers.base import CallLookup
 from .ringing import legs_cancel
@@ -272,3 +274,19 @@ def _attempt(report: SweepReport, kind: str, pk: int, sweep) -> None:
     except ProviderError as error:  # the provider could not say now: the next run asks again
         report.failed += 1
         logger.warning("sweep: %s %s left for the next run: %s", kind, pk, error.message)
+
+
+# Held while a sweep runs: a slow run (many lookups) is never overtaken by the next minute's.
+SWEEP_LOCK = "telephony.calls_sweep"
+SWEEP_LOCK_SECONDS = 5 * 60
+
+
+@shared_task(ignore_result=True)
+def calls_sweep() -> None:
+    """Celery beat, every minute: finish the calls and legs whose callbacks never came."""
+    if not cache.add(SWEEP_LOCK, 1, timeout=SWEEP_LOCK_SECONDS):
+        return  # the previous run is still going
+    try:
+        sweep_run()
+    finally:
+        cache.delete(SWEEP_LOCK)

@@ -15,11 +15,11 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
-from .call_models import LEG_LIVE_STATES, WAITING_STATES, Call, CallLeg, CallState, LegState
+from .call_flow import call_flow_settings_get
 from .calls import call_event_record, call_move, call_winner_left, leg_set_state
 from .flow import step_url
-from .flow_settings import call_flow_settings_get
 from .languages import language_menu
+from .models import LEG_LIVE_STATES, WAITING_STATES, Call, CallLeg, CallState, LegState
 from .providers import ProviderError, provider_for
 from .ringing import leg_start, legs_cancel, ring_volunteers
 
@@ -105,12 +105,12 @@ def call_ring(call_id: int) -> None:
     call = Call.objects.select_related("provider_account").filter(pk=call_id).first()
     if call is None or call.state not in WAITING_STATES:
         return  # answered or over; a redelivered task for a ringing call starts only missing legs
-    flow_settings = call_flow_settings_get()
+    settings_row = call_flow_settings_get()
     if call.state == CallState.QUEUED:  # the first delivery; a redelivery finds it ringing
-        queue_timeout_schedule(call=call, after_seconds=flow_settings.queue_timeout_seconds)
-    ring_timeout = flow_settings.ring_timeout_seconds
+        queue_timeout_schedule(call=call, after_seconds=settings_row.queue_timeout_seconds)
+    ring_timeout = settings_row.ring_timeout_seconds
     # On a hotline of one language everyone speaks it, whatever their profile says.
-    language = call.language if len(language_menu(flow_settings.language_menu)) > 1 else ""
+    language = call.language if len(language_menu(settings_row.language_menu)) > 1 else ""
     retry_ids, added = ring_volunteers(call=call, ring_timeout_seconds=ring_timeout, language=language)
     for leg_id in retry_ids:
         leg_start_task.apply_async((leg_id, ring_timeout), countdown=1)
@@ -205,23 +205,3 @@ def queue_timeout_schedule(*, call: Call, after_seconds: int) -> None:
     queued_at = call.queued_at or timezone.now()
     due = queued_at + dt.timedelta(seconds=after_seconds + QUEUE_TIMEOUT_MARGIN_SECONDS)
     call_queue_timeout.apply_async((call.pk,), eta=due)
-
-
-# Held while a sweep runs: a slow run (many lookups) is never overtaken by the next minute's.
-SWEEP_LOCK = "telephony.calls_sweep"
-SWEEP_LOCK_SECONDS = 5 * 60
-
-
-@shared_task(ignore_result=True)
-def calls_sweep() -> None:
-    """Celery beat, every minute: finish the calls and legs whose callbacks never came."""
-    from django.core.cache import cache
-
-    from .sweep import sweep_run  # sweep.py builds on the tasks above
-
-    if not cache.add(SWEEP_LOCK, 1, timeout=SWEEP_LOCK_SECONDS):
-        return  # the previous run is still going
-    try:
-        sweep_run()
-    finally:
-        cache.delete(SWEEP_LOCK)

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from llamenos.audit import audit_record
 from llamenos.crypto import number_last4
+from llamenos.events import ADMINS_GROUP, event_send
 from llamenos.models import Role, User
-from telephony.events import ADMINS_GROUP, event_send
 
 from .models import Volunteer
 

@@ -9,8 +9,8 @@ from django.db import transaction
 from django.http import HttpRequest
 
 from llamenos.audit import audit_record
+from llamenos.events import ADMINS_GROUP, events_send, volunteer_group
 from llamenos.models import User
-from telephony.events import ADMINS_GROUP, events_send, volunteer_group
 
 from .models import Shift, Volunteer
 

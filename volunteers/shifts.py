@@ -1,4 +1,5 @@
-"""Who is on shift: time-zone-aware shift selectors, the ringing selector and week coverage.
+"""Who is on shift when: time-zone-aware shift selectors and week coverage. Who to ring for a
+call (on shift, not on break, not busy) is telephony.ringing's business.
 
 Shift times are wall-clock times in the hotline's time zone on the day the shift starts. They
 are turned into real instants with ``zoneinfo`` and fold=0, which gives these rules on the two
@@ -22,7 +23,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from llamenos.selectors import hotline_settings_get
 
@@ -111,60 +112,21 @@ def shift_ids_active_at(*, at: dt.datetime) -> tuple[int, ...]:
     return tuple(shift.pk for shift in shifts_active_at(at=at))
 
 
-def _on_shift_ids(*, at: dt.datetime | None = None, shift_ids: tuple[int, ...] | None = None) -> QuerySet:
+def volunteer_ids_on_shift(
+    *, at: dt.datetime | None = None, shift_ids: tuple[int, ...] | None = None
+) -> QuerySet:
     """Ids of the volunteers assigned to a shift active at ``at`` (or to ``shift_ids``), as a subquery."""
     active = shift_ids_active_at(at=at) if shift_ids is None else shift_ids
     return Shift.volunteers.through.objects.filter(shift_id__in=active).values("volunteer_id")
 
 
-def volunteer_busy_ids() -> QuerySet:
-    """Ids of volunteers who are on a call right now (they took it and it has not ended), as a
-    subquery, so the selectors below stay one query each."""
-    from telephony.call_models import Call, CallState
-
-    return Call.objects.filter(state=CallState.ANSWERED, answered_by__isnull=False).values("answered_by_id")
-
-
-def _ringable() -> QuerySet[Volunteer]:
+def volunteers_on_shift(*, at: dt.datetime) -> QuerySet[Volunteer]:
+    """Everyone assigned to a shift active at ``at`` (any state), ordered by user id."""
     return (
-        Volunteer.objects.filter(user__is_active=True, on_break=False)
-        .exclude(id__in=volunteer_busy_ids())
+        Volunteer.objects.filter(id__in=volunteer_ids_on_shift(at=at))
         .select_related("user")
         .order_by("user_id")
     )
-
-
-def volunteers_on_shift(*, at: dt.datetime) -> QuerySet[Volunteer]:
-    """Everyone assigned to a shift active at ``at`` (any state), ordered by user id."""
-    return Volunteer.objects.filter(id__in=_on_shift_ids(at=at)).select_related("user").order_by("user_id")
-
-
-def volunteers_to_ring(*, at: dt.datetime, exclude_ids: Iterable[int] = ()) -> list[Volunteer]:
-    """Who to ring for a call arriving at ``at``.
-
-    Active, not on break, not on a call, on a shift active at ``at``; when that is nobody, the
-    active, not-on-break, not-busy members of the fallback group. ``exclude_ids``: volunteers
-    already rung for this call, so a next round reaches the fallback group once everyone on
-    shift was tried. Ordered by user id. Whether a volunteer has a phone or a browser to ring
-    is the ringing code's business.
-    """
-    ringable = _ringable().exclude(id__in=list(exclude_ids))
-    on_shift = list(ringable.filter(id__in=_on_shift_ids(at=at)))
-    return on_shift or list(ringable.filter(in_fallback_group=True))
-
-
-def anyone_to_ring_query(
-    *, at: dt.datetime | None = None, shift_ids: tuple[int, ...] | None = None
-) -> QuerySet[Volunteer]:
-    """Non-empty exactly when ``volunteers_to_ring(at=at)`` would find anybody (for EXISTS).
-    ``shift_ids`` instead of ``at``: the shifts active then (``shift_ids_active_at``)."""
-    on_shift = _on_shift_ids(at=at, shift_ids=shift_ids)
-    return _ringable().filter(Q(id__in=on_shift) | Q(in_fallback_group=True))
-
-
-def anyone_to_ring(*, at: dt.datetime) -> bool:
-    """Whether ``volunteers_to_ring(at=at)`` would find anybody, in one query."""
-    return anyone_to_ring_query(at=at).exists()
 
 
 def volunteer_current_shift(*, volunteer: Volunteer, at: dt.datetime) -> ShiftOccurrence | None:

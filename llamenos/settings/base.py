@@ -218,8 +218,11 @@ CELERY_TIMEZONE = "UTC"
 # `celery -A llamenos beat`: periodic jobs. An unrun sweep is dropped, not piled up behind a busy
 # worker: the next minute's does the same work.
 CELERY_BEAT_SCHEDULE = {
-    "calls-sweep": {"task": "telephony.tasks.calls_sweep", "schedule": 60.0, "options": {"expires": 50}},
+    "calls-sweep": {"task": "telephony.sweep.calls_sweep", "schedule": 60.0, "options": {"expires": 50}},
 }
+# Task modules besides each app's tasks.py (which autodiscovery finds): the sweep builds on the
+# tasks, so its beat task lives with it rather than in tasks.py.
+CELERY_IMPORTS = ("telephony.sweep",)
 
 
 def redis_services(redis_url: str) -> tuple[dict, dict]:

@@ -3,13 +3,9 @@ from __future__ import annotations
 from django.shortcuts import render
 from django.utils import timezone
 
+from telephony.ringing import volunteers_to_ring
 from volunteers.services import volunteer_for_user
-from volunteers.shifts import (
-    volunteer_current_shift,
-    volunteer_next_shift,
-    volunteers_on_shift,
-    volunteers_to_ring,
-)
+from volunteers.shifts import volunteer_current_shift, volunteer_next_shift, volunteers_on_shift
 
 from ..access import volunteer_required
 from ..selectors import hotline_settings_get

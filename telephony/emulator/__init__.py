@@ -5,6 +5,9 @@ See README.md in this directory.
 
 from __future__ import annotations
 
+# Plivo's call lookups (live, queued, detail record) share one REST path; importing the module
+# adds its routes to rest.py's table.
+from . import lookups  # noqa: F401
 from .accounts import PLIVO, TWILIO, Account, plivo_auth_id, twilio_account_sid
 from .calls import EmulatedCall
 from .carrier import Carrier

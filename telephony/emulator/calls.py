@@ -8,15 +8,17 @@ bridge) drops events into, the waits, the webhook fetches and the end-of-call bo
 from __future__ import annotations
 
 import logging
-import math
 import threading
 import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from .accounts import TWILIO, Account
+from .engine import CallEnded, Document, Redirected
+from .plivo_engine import PlivoEngine
+from .twilio_engine import TwilioEngine
 from .webhooks import Webhook, resolve, webhook_send
-from .xmldoc import BadDocument, Verb, parse_document
+from .xmldoc import BadDocument, parse_document
 
 if TYPE_CHECKING:
     from .carrier import Carrier
@@ -29,27 +31,6 @@ FINAL_STATES = frozenset({"completed", "busy", "no-answer", "canceled", "failed"
 # Events a test sends for the verb that is running right now; stale ones are dropped.
 MOMENT_EVENTS = frozenset({"digits", "no_input", "record", "advance_hold"})
 INTERRUPTS = frozenset({"hangup", "end", "redirect"})
-
-
-class CallEnded(Exception):
-    def __init__(self, status: str = "completed", source: str = "caller") -> None:
-        super().__init__(status)
-        self.status = status
-        self.source = source
-
-
-class Redirected(Exception):
-    def __init__(self, url: str, method: str = "POST", twiml: str = "") -> None:
-        super().__init__(url)
-        self.url = url
-        self.method = method
-        self.twiml = twiml
-
-
-class Document:
-    def __init__(self, verbs: list[Verb], url: str) -> None:
-        self.verbs = verbs
-        self.url = url
 
 
 class EmulatedCall:
@@ -95,9 +76,6 @@ class EmulatedCall:
         self._sequence = 0
         self._finished = False
         self._thread: threading.Thread | None = None
-        from .plivo_engine import PlivoEngine
-        from .twilio_engine import TwilioEngine
-
         self.engine = (TwilioEngine if self.provider == TWILIO else PlivoEngine)(self)
 
     def __repr__(self) -> str:
@@ -368,10 +346,6 @@ class EmulatedCall:
             self._changed(state=status)
             if self.phone is not None:
                 self.phone._notify()
-
-
-def billed(seconds: int) -> int:
-    return 0 if seconds <= 0 else int(math.ceil(seconds / 60.0) * 60)
 
 
 def twilio_call_json(call: EmulatedCall, *, state: str = "") -> dict[str, Any]:

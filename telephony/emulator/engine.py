@@ -3,14 +3,39 @@ and the outbound ringing sequence. Subclasses supply field names and verb handle
 
 from __future__ import annotations
 
+import math
 import time
 from typing import TYPE_CHECKING, Any
 
-from .calls import CallEnded, Document, Redirected
 from .xmldoc import BadDocument, Verb, parse_document
 
 if TYPE_CHECKING:
     from .calls import EmulatedCall
+
+
+class CallEnded(Exception):
+    def __init__(self, status: str = "completed", source: str = "caller") -> None:
+        super().__init__(status)
+        self.status = status
+        self.source = source
+
+
+class Redirected(Exception):
+    def __init__(self, url: str, method: str = "POST", twiml: str = "") -> None:
+        super().__init__(url)
+        self.url = url
+        self.method = method
+        self.twiml = twiml
+
+
+class Document:
+    def __init__(self, verbs: list[Verb], url: str) -> None:
+        self.verbs = verbs
+        self.url = url
+
+
+def billed(seconds: int) -> int:
+    return 0 if seconds <= 0 else int(math.ceil(seconds / 60.0) * 60)
 
 
 class Engine:

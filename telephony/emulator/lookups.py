@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .accounts import PLIVO, plivo_number, plivo_uuid
-from .calls import billed
+from .engine import billed
 from .plivo_engine import HANGUP_SOURCE
 from .rest import PL, RestError, _route
 

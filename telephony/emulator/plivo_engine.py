@@ -6,8 +6,7 @@ import time
 from datetime import UTC, datetime
 
 from .accounts import plivo_number, plivo_uuid
-from .calls import CallEnded, Document, Redirected, billed
-from .engine import Engine
+from .engine import CallEnded, Document, Engine, Redirected, billed
 from .xmldoc import Verb
 
 PLIVO_STATUS = {"canceled": "cancel"}

@@ -493,7 +493,3 @@ def plivo_token_create(carrier, account, params):
     claims["per"] = params.get("per") or {}
     token = jwt.encode(claims, account.auth_token, algorithm="HS256", headers={"cty": "plivo;v=1"})
     return 200, {"api_id": plivo_uuid(), "token": token}
-
-
-# Plivo's call lookups (live, queued, detail record) share one path; they live in their own module.
-from . import lookups  # noqa: E402, F401

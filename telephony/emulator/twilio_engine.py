@@ -6,8 +6,7 @@ import time
 from email.utils import formatdate
 
 from .accounts import twilio_sid
-from .calls import CallEnded, Document, Redirected
-from .engine import Engine
+from .engine import CallEnded, Document, Engine, Redirected
 from .rooms import Room
 from .xmldoc import Verb
 

@@ -1,10 +1,10 @@
 """Dev-mode views: the carrier's REST API inside the app, and a console to play caller and volunteer.
 
-Mounted only when settings.TELEPHONY_EMULATOR_ENABLED (llamenos/urls.py; production forces it off),
-so they are marked public: the REST API authenticates like the real carriers (Basic auth against
-the provider accounts), and the console stands in for the public phone network, whose callers are
-not app users. Every view re-checks the setting and answers 404 if the mount was ever included
-elsewhere.
+Mounted only when settings.TELEPHONY_EMULATOR_ENABLED (llamenos/urls.py; production forces it off).
+The REST API is public and authenticates like the real carriers (Basic auth against the provider
+accounts). The console stands in for the public phone network, so it can place calls to the
+hotline and answer volunteers' phones: only a logged-in admin may use it. Every view re-checks the
+setting and answers 404 if the mount was ever included elsewhere.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from llamenos.access import public
+from llamenos.access import admin_required, public
 
 from .dev import dev_carrier
 from .rest import rest_handle
@@ -71,20 +71,20 @@ def _state(request, *, notice: str = ""):
     )
 
 
-@public(DEV_ONLY)
+@admin_required
 def console(request):
     _guard()
     carrier = dev_carrier()
     return render(request, "telephony/emulator/console.html", {"accounts": carrier.accounts})
 
 
-@public(DEV_ONLY)
+@admin_required
 def state(request):
     _guard()
     return _state(request)
 
 
-@public(DEV_ONLY)
+@admin_required
 @require_POST
 def dial(request):
     _guard()
@@ -100,7 +100,7 @@ def dial(request):
     return _state(request, notice=f"Calling {account.hotline_number} via {account.provider}.")
 
 
-@public(DEV_ONLY)
+@admin_required
 @require_POST
 def call_action(request, sid: str):
     _guard()
@@ -129,7 +129,7 @@ def call_action(request, sid: str):
     return _state(request)
 
 
-@public(DEV_ONLY)
+@admin_required
 @require_POST
 def phone_action(request):
     _guard()

@@ -3,7 +3,7 @@
 import django.core.validators
 import django.db.models.deletion
 import django.db.models.functions.datetime
-import telephony.call_models
+import telephony.models
 import uuid
 from django.conf import settings
 from django.db import migrations, models
@@ -125,7 +125,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('prompt', models.CharField(max_length=32)),
                 ('language', models.CharField(max_length=8)),
-                ('audio', models.FileField(upload_to=telephony.call_models.prompt_upload_path)),
+                ('audio', models.FileField(upload_to=telephony.models.prompt_upload_path)),
                 ('content_type', models.CharField(max_length=32)),
                 ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
                 ('uploaded_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now())),

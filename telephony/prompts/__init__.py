@@ -13,8 +13,8 @@ from types import ModuleType
 from django.conf import settings
 from django.core.cache import cache
 
-from ..call_models import PromptRecording
 from ..instructions import Play, Say
+from ..models import PromptRecording
 
 LANGUAGES = ("en", "es")
 DEFAULT_LANGUAGE = "en"
@@ -49,7 +49,7 @@ def prompt_text(key: str, language: str, **values: str) -> str:
 
 
 # In Django's cache (Redis in production, shared by every process): a few rows, read for every
-# prompt spoken, and forgotten once a recording saved or removed is committed (flow_settings.py).
+# prompt spoken, and forgotten once a recording saved or removed is committed (call_flow.py).
 RECORDINGS_CACHE_KEY = "telephony:prompt-recordings"
 
 

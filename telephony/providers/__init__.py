@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .base import PUBLIC_WEBHOOK_PATHS, Provider, ProviderError, ProviderEvent
-from .plivo_provider import PlivoProvider
-from .twilio_provider import TwilioProvider
+from .base import PUBLIC_WEBHOOK_PATHS, Provider, ProviderEvent
+from .errors import ProviderError
+from .plivo import PlivoProvider
+from .twilio import TwilioProvider
 
 if TYPE_CHECKING:
     from ..models import ProviderAccount

@@ -7,51 +7,29 @@ a provider's name.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse
 
 from ..instructions import Script
+from .errors import ProviderError, network_error, rewrite_base
 
 if TYPE_CHECKING:
     from ..models import ProviderAccount
+    from ..webhooks.parsing import WebhookFields
 
-# Stable paths the provider consoles point at; the credentials page shows them. The routes are
-# added with the call flow (telephony/webhook_urls.py).
+# Stable paths the provider consoles point at; the credentials page shows them. The routes are in
+# telephony/webhooks/urls.py.
 PUBLIC_WEBHOOK_PATHS = {
     "incoming": "/telephony/incoming",
     "status": "/telephony/status",
     "webrtc_incoming": "/telephony/webrtc-incoming",
     "sms_incoming": "/telephony/sms/incoming",
 }
-
-
-class ProviderError(Exception):
-    """A REST call to the provider failed.
-
-    ``permanent`` means retrying cannot help (bad number, unroutable, wrong credentials);
-    otherwise (429, 5xx, network) the caller may retry with backoff. The message never carries
-    secrets or phone numbers, so it can be logged and shown to an admin.
-    """
-
-    def __init__(self, message: str, *, permanent: bool, status: int | None = None, code: int | None = None):
-        super().__init__(message)
-        self.message = message
-        self.permanent = permanent
-        self.status = status
-        self.code = code
-
-    @property
-    def retryable(self) -> bool:
-        return not self.permanent
 
 
 @dataclass(frozen=True)
@@ -124,145 +102,11 @@ REST_CONNECTIONS = 64
 
 def session_pooled(session: requests.Session) -> requests.Session:
     """Keep enough connections to the provider for a whole fan-out. The SDKs keep 6 (Twilio) or
-    10 (Plivo): the other legs of a 50-volunteer call each opened, and threw away, a connection
-    (with TLS, a handshake per leg)."""
+    10 (Plivo); past that, every other leg of a big fan-out would open and throw away a
+    connection of its own (a TLS handshake per leg)."""
     for scheme in ("https://", "http://"):
         session.mount(scheme, requests.adapters.HTTPAdapter(pool_maxsize=REST_CONNECTIONS))
     return session
-
-
-class MalformedWebhook(ValueError):
-    """A signed webhook carries a field the app will not take (answered 400, never a 500).
-
-    The message names the field, never its value, so it can be logged and sent back as is.
-    """
-
-
-# Carrier ids: Twilio's 34-character SIDs, Plivo's UUIDs; the database keeps 64 characters.
-PROVIDER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-# C0 controls but tab and line breaks (an SMS may hold those), and DEL. PostgreSQL refuses NUL.
-CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-INTEGER = re.compile(r"-?[0-9]+")
-KEYPAD = re.compile(r"[0-9*#]{1,32}")
-FIELD_NAME = re.compile(r"[A-Za-z0-9_]{1,40}")
-MAX_SECONDS = 2**31 - 1  # an integer column
-MAX_NUMBER_LENGTH = 128  # E.164 needs 16; SIP and client addresses need more, not more than this
-MAX_RECORDING_URL_LENGTH = 500  # Call.voicemail_url and Call.recording_url
-recording_url_validator = URLValidator(schemes=["http", "https"])
-
-ID_FIELDS = frozenset(
-    {
-        "AccountSid",
-        "CallSid",
-        "ParentCallSid",
-        "DialCallSid",
-        "MessageSid",
-        "SmsSid",
-        "SmsMessageSid",
-        "CallUUID",
-        "RequestUUID",
-        "ALegUUID",
-        "ALegRequestUUID",
-        "MessageUUID",
-    }
-)
-SECONDS_FIELDS = frozenset(
-    {"CallDuration", "DialCallDuration", "Duration", "BillDuration", "RecordingDuration", "QueueTime"}
-)
-NUMBER_FIELDS = frozenset({"From", "To", "Caller", "Called"})
-RECORDING_URL_FIELDS = frozenset({"RecordingUrl", "RecordUrl"})
-
-
-def _label(name: str) -> str:
-    # A field name comes from the request too: repeat it only when it is a plain word.
-    return name if FIELD_NAME.fullmatch(name) else "A field"
-
-
-def _check_id(name: str, value: str) -> None:
-    if value and not PROVIDER_ID.fullmatch(value):
-        raise MalformedWebhook(f"{name} is not an id of at most 64 letters, digits, '.', '_' or '-'.")
-
-
-def _integer(value: str) -> int | None:
-    """A plain decimal integer, or None. Past 10 digits it is read as just out of range, so
-    Python's limit on converting long digit strings is never reached."""
-    if not INTEGER.fullmatch(value):
-        return None
-    magnitude = value.lstrip("-").lstrip("0") or "0"
-    number = int(magnitude) if len(magnitude) <= 10 else MAX_SECONDS + 1
-    return -number if value.startswith("-") else number
-
-
-def _check_seconds(name: str, value: str) -> None:
-    # A value that is no number at all is read as unknown (None); a number must fit the column.
-    number = _integer(value)
-    if number is not None and not 0 <= number <= MAX_SECONDS:
-        raise MalformedWebhook(f"{name} is not a number of seconds from 0 to {MAX_SECONDS}.")
-
-
-def _check_number(name: str, value: str) -> None:
-    if len(value) > MAX_NUMBER_LENGTH:
-        raise MalformedWebhook(f"{name} is longer than {MAX_NUMBER_LENGTH} characters.")
-
-
-def _check_recording_url(name: str, value: str) -> None:
-    if not value:
-        return
-    if len(value) > MAX_RECORDING_URL_LENGTH:
-        raise MalformedWebhook(f"{name} is longer than {MAX_RECORDING_URL_LENGTH} characters.")
-    try:
-        recording_url_validator(value)
-    except ValidationError:
-        raise MalformedWebhook(f"{name} is not an http(s) URL.") from None
-
-
-FIELD_CHECKS = {
-    **dict.fromkeys(ID_FIELDS, _check_id),
-    **dict.fromkeys(SECONDS_FIELDS, _check_seconds),
-    **dict.fromkeys(NUMBER_FIELDS, _check_number),
-    **dict.fromkeys(RECORDING_URL_FIELDS, _check_recording_url),
-}
-
-
-class WebhookFields:
-    """A webhook's form fields, every one checked on arrival (MalformedWebhook), read by name.
-
-    The checks are the same for every provider, keyed by the field names the carriers use; each
-    provider's ``event_from`` only says which field means what.
-    """
-
-    def __init__(self, data: QueryDict):
-        for name, values in data.lists():
-            if CONTROL_CHARACTER.search(name):
-                raise MalformedWebhook("A field name holds a control character.")
-            if any(CONTROL_CHARACTER.search(value) for value in values):
-                raise MalformedWebhook(f"{_label(name)} holds a control character.")
-            check = FIELD_CHECKS.get(name)
-            if check is not None:
-                for value in values:
-                    check(name, value)
-        self.data = data
-
-    def text(self, name: str) -> str:
-        return self.data.get(name, "")
-
-    def seconds(self, *names: str) -> int | None:
-        """The first of ``names`` that holds a number (all of them are checked already)."""
-        for name in names:
-            number = _integer(self.text(name))
-            if number is not None:
-                return number
-        return None
-
-    def digits(self, name: str) -> str:
-        """Keys pressed; anything else ("hangup" after a recording, other scripts' digits) is none."""
-        value = self.text(name)
-        return value if KEYPAD.fullmatch(value) else ""
-
-    def choice(self, name: str, meanings: Mapping[str, str], *, unknown: str = "") -> str:
-        """A carrier's word (any case) in neutral terms; a word not in ``meanings`` is ``unknown``."""
-        value = self.text(name)
-        return meanings.get(value.lower(), unknown) if value else ""
 
 
 def public_url(request: HttpRequest) -> str:
@@ -301,20 +145,9 @@ class Provider:
     def verify(self, request: HttpRequest) -> bool:
         raise NotImplementedError
 
-    def parse(self, request: HttpRequest) -> ProviderEvent:
-        """The request's fields as a neutral event, checked (MalformedWebhook) and read once.
-
-        verified_webhook parses before the view runs; the event is kept on the request, so the
-        view and its decorators asking again get the same event.
-        """
-        cached = getattr(request, "_provider_event", None)
-        if cached is not None and cached[0] == self.name:
-            return cached[1]
-        event = self.event_from(WebhookFields(request.POST))
-        request._provider_event = (self.name, event)
-        return event
-
     def event_from(self, fields: WebhookFields) -> ProviderEvent:
+        """The webhook's checked fields in neutral names (telephony.webhooks.parsing.webhook_event
+        checks them, calls this once per request and keeps the event on the request)."""
         raise NotImplementedError
 
     def render(self, script: Script) -> HttpResponse:
@@ -386,10 +219,6 @@ class Provider:
         Only the provider's own media hosts are fetched, so a stored URL cannot be turned into
         a request to anywhere else.
         """
-        import requests
-
-        from .errors import network_error, rewrite_base
-
         parts = urlsplit(url)
         if parts.scheme != "https" or parts.hostname not in self.media_hosts:
             raise ProviderError("That is not a recording URL of this provider.", permanent=True)

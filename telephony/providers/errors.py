@@ -1,8 +1,9 @@
-"""Turning SDK failures into ProviderError with a retry decision.
+"""ProviderError, and turning SDK failures into one with a retry decision.
 
 Policy (see libraries.md): classify by HTTP status first - 429, 5xx and network failures are
 worth retrying; every other 4xx is not (invalid or unroutable number, bad credentials, missing
-resource). A few provider codes override the status where the provider says so.
+resource). A provider's own error codes override the status where that provider says so; each
+provider module passes its codes in.
 """
 
 from __future__ import annotations
@@ -10,29 +11,28 @@ from __future__ import annotations
 import re
 import urllib.parse
 
-from .base import ProviderError
+
+class ProviderError(Exception):
+    """A REST call to the provider failed.
+
+    ``permanent`` means retrying cannot help (bad number, unroutable, wrong credentials);
+    otherwise (429, 5xx, network) the caller may retry with backoff. The message never carries
+    secrets or phone numbers, so it can be logged and shown to an admin.
+    """
+
+    def __init__(self, message: str, *, permanent: bool, status: int | None = None, code: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.permanent = permanent
+        self.status = status
+        self.code = code
+
+    @property
+    def retryable(self) -> bool:
+        return not self.permanent
+
 
 PHONE_LIKE = re.compile(r"\+?\d[\d\s().-]{5,}\d")
-
-# Twilio codes that are permanent whatever the HTTP status says.
-TWILIO_PERMANENT_CODES = {
-    20003,  # authentication failed
-    20404,  # resource not found
-    21211,  # invalid To number
-    21212,  # invalid From number
-    21214,  # To number cannot be reached
-    21215,  # geo permission: calls to this number not allowed
-    21217,  # To number not valid
-    21401,  # invalid phone number
-    21408,  # region not enabled
-    21606,  # From cannot send SMS
-    21608,  # trial account, unverified To
-    21610,  # recipient replied STOP
-    21612,  # To not routable
-    21614,  # To not SMS-capable
-    21635,  # landline
-}
-TWILIO_RETRYABLE_CODES = {20429, 20500, 20503}
 
 
 def scrub(message: str) -> str:
@@ -44,10 +44,18 @@ def retryable_status(status: int | None) -> bool:
     return status is not None and (status == 429 or status >= 500)
 
 
-def classify(*, provider: str, status: int | None, code: int | None, message: str) -> ProviderError:
-    if code in TWILIO_PERMANENT_CODES:
+def classify(
+    *,
+    provider: str,
+    status: int | None,
+    code: int | None,
+    message: str,
+    permanent_codes: frozenset[int] = frozenset(),
+    retryable_codes: frozenset[int] = frozenset(),
+) -> ProviderError:
+    if code in permanent_codes:
         permanent = True
-    elif code in TWILIO_RETRYABLE_CODES:
+    elif code in retryable_codes:
         permanent = False
     else:
         permanent = not retryable_status(status)

@@ -44,7 +44,7 @@ def _row(account) -> dict:
 @admin_required
 def telephony_settings(request):
     rows = [_row(account) for account in provider_account_list()]
-    return render(request, "telephony/settings/accounts.html", {"rows": rows, "section": "telephony"})
+    return render(request, "telephony/accounts/list.html", {"rows": rows, "section": "telephony"})
 
 
 @admin_required
@@ -54,7 +54,7 @@ def account_add(request):
         account = provider_account_create(actor=request.user, request=request, **form.account_fields())
         messages.success(request, f"Provider account “{account.label}” added.")
         return redirect("telephony_settings")
-    return render(request, "telephony/settings/account_form.html", {"form": form, "section": "telephony"})
+    return render(request, "telephony/accounts/form.html", {"form": form, "section": "telephony"})
 
 
 @admin_required
@@ -74,7 +74,7 @@ def account_edit(request, pk: int):
         return redirect("telephony_settings")
     return render(
         request,
-        "telephony/settings/account_form.html",
+        "telephony/accounts/form.html",
         {"form": form, "account": account, "section": "telephony"},
     )
 
@@ -109,6 +109,4 @@ def account_delete(request, pk: int):
         provider_account_delete(account=account, actor=request.user, request=request)
         messages.success(request, f"Provider account “{label}” deleted.")
         return redirect("telephony_settings")
-    return render(
-        request, "telephony/settings/account_delete.html", {"account": account, "section": "telephony"}
-    )
+    return render(request, "telephony/accounts/delete.html", {"account": account, "section": "telephony"})

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.test import Client
 
 from llamenos.asgi import application
-from telephony.events import ADMINS_GROUP, volunteer_group
+from llamenos.events import ADMINS_GROUP, volunteer_group
 
 ORIGIN = (b"origin", b"http://testserver")
 

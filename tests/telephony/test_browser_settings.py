@@ -53,7 +53,7 @@ def test_admin_adds_accounts_and_tests_the_connections(
         carrier.fail_next("GET", r"/Accounts/", 401)
         card.get_by_role("button", name="Test connection").click()
         expect(page.get_by_text("Connection to Twilio failed: twilio: HTTP 401")).to_be_visible()
-        page.goto(f"{live_server.url}/telephony/settings/")  # a clean page (no flash) for the picture
+        page.goto(f"{live_server.url}/settings/telephony/")  # a clean page (no flash) for the picture
         shots = os.environ.get("LLAMENOS_SCREENSHOT_DIR")
         if shots:
             Path(shots).mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from telephony.call_models import Ban, Call, CallEvent, CallState
+from telephony.models import Ban, Call, CallEvent, CallState
 from tests.llamenos.test_browser import log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -15,10 +15,10 @@ from llamenos.crypto import number_hash
 from llamenos.models import AuditEvent
 from llamenos.selectors import hotline_settings_get
 from telephony.bans import ban_add
-from telephony.call_models import Ban, Call, CallEvent, CallFlowSettings, CallState, PromptRecording
-from telephony.calls import caller_screen
 from telephony.instructions import Play, Say
+from telephony.models import Ban, Call, CallEvent, CallFlowSettings, CallState, PromptRecording
 from telephony.prompts import prompt
+from telephony.ringing import caller_screen
 
 pytestmark = pytest.mark.django_db
 

@@ -110,7 +110,7 @@ def test_two_legs_ending_at_once_queue_one_next_round(
     """Each leg's end handler loaded the call before the other wrote; both see nobody ringing,
     and only one of them may queue the next round."""
     from telephony import tasks
-    from telephony.call_models import Call, CallLeg, CallState, LegState
+    from telephony.models import Call, CallLeg, CallState, LegState
     from volunteers.models import Volunteer
 
     queued = []

@@ -14,11 +14,10 @@ from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from llamenos.events import events_send
 from telephony import ringing, tasks
-from telephony.call_models import Call, CallEvent, CallLeg, CallState, LegState
 from telephony.calls import leg_set_state, legs_set_state
-from telephony.events import events_send
-from telephony.models import ProviderAccount
+from telephony.models import Call, CallEvent, CallLeg, CallState, LegState, ProviderAccount
 
 from .signing import twilio_signature
 from .test_webhooks import incoming_fields, post
@@ -70,8 +69,8 @@ def test_a_settings_change_saved_by_another_process_is_seen_at_once(settings):
     renews it on save: no process acts on a queue timeout changed minutes ago."""
     from django.core.cache import cache
 
-    from telephony.call_models import CallFlowSettings
-    from telephony.flow_settings import call_flow_settings_get
+    from telephony.call_flow import call_flow_settings_get
+    from telephony.models import CallFlowSettings
 
     assert call_flow_settings_get().queue_timeout_seconds == 90  # now in the shared cache
     row = CallFlowSettings.get_solo()
@@ -404,7 +403,7 @@ def test_a_call_moves_from_the_state_it_is_in_now_not_the_one_a_stale_copy_says(
 
 
 def test_every_move_of_the_table_is_forward_and_every_call_state_can_end(twilio_account):
-    from telephony.call_models import CALL_MOVES
+    from telephony.models import CALL_MOVES
 
     final = {CallState.COMPLETED, CallState.REJECTED, CallState.RATE_LIMITED, CallState.FAILED}
     for event, moves in CALL_MOVES.items():
@@ -418,7 +417,7 @@ def test_every_move_of_the_table_is_forward_and_every_call_state_can_end(twilio_
 def test_the_caller_screen_asks_about_this_caller_now(twilio_account):
     from llamenos.crypto import number_hash
     from telephony.bans import Ban
-    from telephony.calls import caller_screen
+    from telephony.ringing import caller_screen
 
     now = timezone.now()
     caller = number_hash("+14155550123")

@@ -8,6 +8,7 @@ import pytest
 from telephony import instructions as ins
 from telephony.models import ProviderAccount, ProviderName
 from telephony.providers import PROVIDERS, PlivoProvider, TwilioProvider, provider_for
+from telephony.webhooks.parsing import webhook_event
 
 A = "https://hotline.example.org/telephony"
 
@@ -150,7 +151,7 @@ def test_twilio_parse(rf):
             "Direction": "outbound-api",
         },
     )
-    event = TwilioProvider(ProviderAccount(provider="twilio")).parse(request)
+    event = webhook_event(request, TwilioProvider(ProviderAccount(provider="twilio")))
     assert (event.call_id, event.from_number, event.to_number, event.digits) == (
         "CA42",
         "+15551230000",
@@ -172,8 +173,8 @@ def test_twilio_parse(rf):
     [("human", "human"), ("machine_start", "machine"), ("fax", "machine"), ("unknown", "unknown"), ("", "")],
 )
 def test_twilio_answered_by(rf, answered_by, neutral):
-    event = TwilioProvider(ProviderAccount(provider="twilio")).parse(
-        rf.post("/x", {"AnsweredBy": answered_by})
+    event = webhook_event(
+        rf.post("/x", {"AnsweredBy": answered_by}), TwilioProvider(ProviderAccount(provider="twilio"))
     )
     assert event.answered_by == neutral
 
@@ -182,7 +183,7 @@ def test_twilio_parse_sms(rf):
     request = rf.post(
         "/x", {"MessageSid": "SM1", "MessageStatus": "delivered", "Body": "hello", "QueueTime": "x"}
     )
-    event = TwilioProvider(ProviderAccount(provider="twilio")).parse(request)
+    event = webhook_event(request, TwilioProvider(ProviderAccount(provider="twilio")))
     assert (event.message_id, event.message_status, event.body) == ("SM1", "delivered", "hello")
     assert event.queue_time_seconds is None
     assert "hello" not in repr(event)
@@ -204,7 +205,7 @@ def test_plivo_parse(rf):
             "Direction": "inbound",
         },
     )
-    event = PlivoProvider(ProviderAccount(provider="plivo")).parse(request)
+    event = webhook_event(request, PlivoProvider(ProviderAccount(provider="plivo")))
     assert (event.call_id, event.from_number, event.to_number, event.digits) == (
         "uuid-1",
         "+15551230000",
@@ -232,5 +233,5 @@ def test_plivo_parse(rf):
     ],
 )
 def test_plivo_parse_fields(rf, fields, attribute, value):
-    event = PlivoProvider(ProviderAccount(provider="plivo")).parse(rf.post("/x", fields))
+    event = webhook_event(rf.post("/x", fields), PlivoProvider(ProviderAccount(provider="plivo")))
     assert getattr(event, attribute) == value

@@ -242,3 +242,26 @@ def test_console_urls_are_shown_per_provider(admin_client, settings, twilio_acco
     assert "<code>https://crisis.example.net/telephony/incoming</code> (POST)" in plivo_part
     twilio_part = body.split(f'id="account-{twilio_account.pk}"')[1].split("<article")[0]
     assert "<code>https://crisis.example.net/telephony/webrtc-incoming</code>" in twilio_part
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("/telephony/settings/", "/settings/telephony/"),
+        ("/telephony/settings/add/", "/settings/telephony/add/"),
+        ("/telephony/settings/7/edit/", "/settings/telephony/7/edit/"),
+        ("/settings/calls/", "/settings/telephony/call-flow/"),
+        ("/settings/prompts/", "/settings/telephony/prompts/"),
+    ],
+)
+def test_admin_pages_moved_off_the_webhook_prefix_redirect_for_good(admin_client, old, new):
+    response = admin_client.get(old)
+    assert response.status_code == 301 and response.url == new
+
+
+def test_the_settings_sections_link_to_the_new_addresses(admin_client):
+    assert reverse("telephony_settings") == "/settings/telephony/"
+    assert reverse("settings_calls") == "/settings/telephony/call-flow/"
+    assert reverse("settings_prompts") == "/settings/telephony/prompts/"
+    page = admin_client.get("/settings/telephony/call-flow/").content.decode()
+    assert 'href="/settings/telephony/prompts/"' in page

@@ -13,10 +13,9 @@ from django.utils import timezone
 
 from llamenos.celery import app as celery_app
 from telephony import sweep
-from telephony.call_models import Call, CallEvent, CallLeg, CallState, LegState
-from telephony.tasks import SWEEP_LOCK, calls_sweep
+from telephony.models import Call, CallEvent, CallLeg, CallState, LegState
+from telephony.ringing import volunteers_to_ring
 from tests.waiting import wait_until
-from volunteers.shifts import volunteers_to_ring
 
 from .flow import conftest as harness
 from .flow.callbacks import Webhooks
@@ -250,14 +249,14 @@ def test_a_provider_error_on_one_call_leaves_it_for_the_next_run_and_the_others_
     # The next run is the beat's task, with the clock as it is: the unlucky call's history is
     # an hour old by then. One run at a time: while another holds the lock, it does nothing.
     CallEvent.objects.filter(call=unlucky).update(created_at=F("created_at") - LATER)
-    cache.add(SWEEP_LOCK, 1, timeout=60)
+    cache.add(sweep.SWEEP_LOCK, 1, timeout=60)
     try:
-        calls_sweep()
+        sweep.calls_sweep()
         unlucky.refresh_from_db()
         assert unlucky.ended_at is None
     finally:
-        cache.delete(SWEEP_LOCK)
-    calls_sweep()
+        cache.delete(sweep.SWEEP_LOCK)
+    sweep.calls_sweep()
     unlucky.refresh_from_db()
     assert (unlucky.state, [e.name for e in events(unlucky)]) == (CallState.MISSED, ["sweep.caller_gone"])
 
@@ -265,5 +264,5 @@ def test_a_provider_error_on_one_call_leaves_it_for_the_next_run_and_the_others_
 def test_beat_runs_the_sweep_every_minute():
     entry = settings.CELERY_BEAT_SCHEDULE["calls-sweep"]
     assert entry["schedule"] == 60.0
-    assert entry["task"] == calls_sweep.name
+    assert entry["task"] == sweep.calls_sweep.name
     assert entry["task"] in celery_app.tasks

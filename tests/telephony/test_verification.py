@@ -8,7 +8,7 @@ import pytest
 from django.http import HttpResponse
 
 from telephony.models import ProviderAccount
-from telephony.verification import verified_webhook, webhook_provider
+from telephony.webhooks.verification import verified_webhook, webhook_provider
 
 from .conftest import PLIVO_TOKEN
 from .signing import plivo_signature, twilio_signature
@@ -166,7 +166,7 @@ def test_the_account_that_signed_is_the_one_bound(rf, settings, twilio_account):
 
 def test_rejections_are_logged_without_caller_data(rf, settings, doc_account, caplog):
     settings.PUBLIC_BASE_URL = "https://mycompany.com"
-    with caplog.at_level(logging.WARNING, logger="telephony.verification"):
+    with caplog.at_level(logging.WARNING, logger="telephony.webhooks.verification"):
         assert signed_view(twilio_post(rf, signature="bogus")).status_code == 403
     assert "webhook rejected" in caplog.text
     assert "2349013030" not in caplog.text and "8005551212" not in caplog.text

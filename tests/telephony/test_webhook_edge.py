@@ -16,9 +16,9 @@ from urllib.parse import parse_qsl, urlencode
 import pytest
 
 from llamenos.models import AuditEvent
-from telephony.call_models import Call, CallEvent, CallLeg, CallState, LegState
-from telephony.models import ProviderAccount
+from telephony.models import Call, CallEvent, CallLeg, CallState, LegState, ProviderAccount
 from telephony.providers import provider_for
+from telephony.webhooks.parsing import webhook_event
 from volunteers.models import Volunteer
 
 from .signing import plivo_signature, twilio_signature
@@ -180,7 +180,7 @@ def test_other_control_characters_are_refused(client, settings, scene, character
 
 def test_a_refusal_is_logged_without_caller_data(client, settings, scene, caplog):
     fields = {**fixture(scene.provider, "incoming"), "From": "+14155550123\x00"}
-    with caplog.at_level(logging.WARNING, logger="telephony.verification"):
+    with caplog.at_level(logging.WARNING, logger="telephony.webhooks.verification"):
         response = signed_post(client, settings, scene.account, "/telephony/incoming", fields)
     assert_refused(response)
     assert "webhook refused" in caplog.text and "From" in caplog.text
@@ -240,7 +240,7 @@ def test_fixture_bodies_are_answered(client, settings, scene, event):
 @pytest.mark.parametrize("event", EVENTS)
 def test_fixture_bodies_parse(rf, provider, event):
     body, names = fixture(provider, event), FIELDS[provider]
-    parsed = provider_for(ProviderAccount(provider=provider)).parse(rf.post("/x", body))
+    parsed = webhook_event(rf.post("/x", body), provider_for(ProviderAccount(provider=provider)))
     assert parsed.call_id == body[names.call_id]
     assert parsed.recording_url == body.get(names.recording_url, "")
     assert parsed.recording_duration_seconds == (
@@ -270,7 +270,7 @@ def test_fixture_bodies_parse(rf, provider, event):
     ],
 )
 def test_unknown_words_are_read_as_nothing(rf, provider, fields, attribute, value):
-    parsed = provider_for(ProviderAccount(provider=provider)).parse(rf.post("/x", fields))
+    parsed = webhook_event(rf.post("/x", fields), provider_for(ProviderAccount(provider=provider)))
     assert getattr(parsed, attribute) == value
 
 

@@ -6,9 +6,9 @@ import pytest
 from channels.layers import get_channel_layer
 
 from llamenos.crypto import number_hash
-from telephony.call_models import Call, CallEvent, CallLeg, CallState, LegState
+from llamenos.events import volunteer_group
 from telephony.calls import call_claim
-from telephony.events import volunteer_group
+from telephony.models import Call, CallEvent, CallLeg, CallState, LegState
 from volunteers.models import Volunteer
 
 from .conftest import TWILIO_NUMBER, TWILIO_SID, TWILIO_TOKEN

@@ -7,8 +7,8 @@ from django.conf import settings
 from django.core.management import call_command
 
 from llamenos.models import User
+from telephony.ringing import volunteers_to_ring
 from volunteers.models import Shift, Volunteer
-from volunteers.shifts import volunteers_to_ring
 
 
 @pytest.mark.django_db

@@ -258,9 +258,9 @@ class Demo:
         assert response.status_code == 302, f"the demo admin's log-in answered {response.status_code}"
 
     def enable_captcha(self) -> None:
-        response = self.submit("/settings/calls/", captcha_enabled="on")
+        response = self.submit("/settings/telephony/call-flow/", captcha_enabled="on")
         assert response.status_code == 302, f"saving the call flow settings answered {response.status_code}"
-        assert PostForm(self.get("/settings/calls/")).fields.get("captcha_enabled") == "on"
+        assert PostForm(self.get("/settings/telephony/call-flow/")).fields.get("captcha_enabled") == "on"
 
     # the emulator console ---------------------------------------------------------------------
 
@@ -391,6 +391,10 @@ def test_demo_call_through_the_console_reaches_a_volunteer_and_shows_in_the_hist
 def test_demo_console_page_takes_the_captcha_as_one_answer_and_bridges(demo, page):
     """The same call in a browser, on the console page as a person uses it."""
     caller_number = "+15551230003"
+    # The console is for admins: the browser carries the demo admin's session.
+    page.context.add_cookies(
+        [{"name": n, "value": v, "url": demo.base} for n, v in demo.http.cookies.items()]
+    )
     with demo.log_on_failure():
         page.goto(demo.base + "/dev/emulator/")
         account = page.locator("select[name=account] option", has_text="Twilio").get_attribute("value")

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
 from telephony.emulator.dev import dev_carrier, dev_carrier_reset
+from tests.conftest import TEST_PASSWORD
 
 from . import app_urls
 from .conftest import TWILIO_NUMBER, TWILIO_SID, TWILIO_TOKEN
@@ -51,14 +52,35 @@ def test_rest_api_is_served_inside_the_app(client, dev_mode):
     assert [r.status for r in dev_carrier().requests] == [200, 401]
 
 
-def test_mount_is_404_when_the_emulator_is_off(client, dev_mode):
+def test_mount_is_404_when_the_emulator_is_off(client, admin_user, dev_mode):
     dev_mode.TELEPHONY_EMULATOR_ENABLED = False
-    assert client.get("/dev/emulator/").status_code == 404
     assert client.get(f"/dev/emulator/2010-04-01/Accounts/{TWILIO_SID}.json").status_code == 404
+    client.force_login(admin_user)
+    assert client.get("/dev/emulator/").status_code == 404
 
 
-def test_console_dial_press_and_answer_volunteer_phone(live_server, page, dev_mode):
+def test_the_console_is_for_logged_in_admins_only(client, volunteer_user, admin_user, dev_mode):
+    anonymous = client.post("/dev/emulator/dial/", {"from_number": "+15551230000"})
+    assert anonymous.status_code == 302 and anonymous.url.startswith("/login/?next=")
+    client.force_login(volunteer_user)
+    assert client.get("/dev/emulator/").status_code == 403
+    assert client.post("/dev/emulator/dial/", {"from_number": "+15551230000"}).status_code == 403
+    assert dev_carrier().calls == []
+    client.force_login(admin_user)
+    assert client.get("/dev/emulator/").status_code == 200
+
+
+def _log_in(page, live_server, username: str) -> None:
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", TEST_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+
+
+def test_console_dial_press_and_answer_volunteer_phone(live_server, page, admin_user, dev_mode):
     dev_mode.PUBLIC_BASE_URL = live_server.url
+    _log_in(page, live_server, admin_user.username)
     base = live_server.url + "/telephony"
 
     def incoming(r: VoiceResponse) -> None:
@@ -99,7 +121,7 @@ def test_console_dial_press_and_answer_volunteer_phone(live_server, page, dev_mo
     # The app would start the volunteer leg through the SDK; here the test does, via the in-app REST API.
     from twilio.rest import Client
 
-    from telephony.providers.twilio_provider import BaseUrlHttpClient
+    from telephony.providers.twilio import BaseUrlHttpClient
 
     http = BaseUrlHttpClient(base_url=live_server.url + "/dev/emulator", timeout=5)
     client = Client(TWILIO_SID, TWILIO_TOKEN, http_client=http)

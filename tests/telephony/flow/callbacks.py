@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from telephony.call_models import Call, CallLeg
 from telephony.emulator.webhooks import webhook_send
+from telephony.models import Call, CallLeg
 
 
 class Webhooks:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import time
 from dataclasses import dataclass, field
 
 import pytest
@@ -13,9 +14,8 @@ from django.utils import timezone
 
 from llamenos.celery import app as celery_app
 from llamenos.models import Role, User
-from telephony.call_models import Call, CallFlowSettings
 from telephony.emulator import Account, Carrier
-from telephony.models import ProviderAccount
+from telephony.models import Call, CallFlowSettings, ProviderAccount
 from volunteers.models import Shift, Volunteer
 
 TWILIO = Account("twilio", "AC" + "5" * 32, "twilio-flow-token-0123456789abcdef", "+15005550101")
@@ -79,23 +79,47 @@ class Hotline:
 def celery_worker_thread():
     """A real worker (threads pool) on the Redis broker; tasks leave the webhook's process path."""
     from celery.contrib.testing.worker import start_worker
-    from celery.signals import task_postrun
+    from celery.signals import task_postrun, task_received
 
-    def close_connections(**_):
+    # Tasks the worker holds: id -> when it is due (None: now).
+    pending: dict[str, float | None] = {}
+
+    def received(request=None, **_):
+        eta = request.eta
+        if isinstance(eta, str):
+            eta = dt.datetime.fromisoformat(eta)
+        pending[request.id] = eta.timestamp() if eta else None
+
+    def finished(task_id=None, **_):
         # What `celery worker`'s Django fixup does after each task; this test worker has none, and
         # a connection left in a finished worker thread outlived the test database.
         connections.close_all()
+        pending.pop(task_id, None)
+
+    def drained() -> bool:
+        """Nothing runs or is due within seconds (a backstop due in minutes is dropped)."""
+        soon = time.time() + 3
+        before = dict(pending)
+        time.sleep(0.2)
+        return before == pending and all(due is not None and due > soon for due in pending.values())
 
     celery_app.conf.task_always_eager = False
-    task_postrun.connect(close_connections, weak=False)
+    task_received.connect(received, weak=False)
+    task_postrun.connect(finished, weak=False)
     try:
         celery_app.control.purge()
         with start_worker(
             celery_app, pool="threads", concurrency=4, perform_ping_check=False, shutdown_timeout=10
         ):
             yield
+            # Tasks the test left behind (a countdown still running) finish before the test's
+            # database is flushed under them.
+            deadline = time.monotonic() + 15
+            while not drained() and time.monotonic() < deadline:
+                pass
     finally:
-        task_postrun.disconnect(close_connections)
+        task_received.disconnect(received)
+        task_postrun.disconnect(finished)
         celery_app.conf.task_always_eager = True
 
 

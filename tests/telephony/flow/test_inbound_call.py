@@ -8,7 +8,7 @@ import time
 import pytest
 from django.db.models import F
 
-from telephony.call_models import CallEvent, CallLeg, CallState, LegState
+from telephony.models import CallEvent, CallLeg, CallState, LegState
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -162,7 +162,7 @@ def test_fourth_call_inside_the_window_is_rate_limited(hotline):
 
     assert "many calls from this number" in said(fourth)
     assert hotline.carrier.call(fourth.sid) is not None
-    from telephony.call_models import Call
+    from telephony.models import Call
 
     assert Call.objects.order_by("id").last().state == CallState.RATE_LIMITED
 
@@ -259,7 +259,7 @@ def test_queue_timeout_sends_the_caller_to_voicemail(hotline):
     hotline.phone(ana).wait_ringing(timeout=10)
 
     # Time passes for both sides: the server's clock (Plivo sends no queue time) and the carrier's.
-    from telephony.call_models import Call
+    from telephony.models import Call
 
     Call.objects.update(queued_at=F("queued_at") - dt.timedelta(seconds=31))
     caller.advance_hold(31)
@@ -407,7 +407,7 @@ def test_a_volunteer_on_a_call_is_not_rung_for_the_next_one(hotline):
     second.wait_for_state("queued", timeout=10)
     hotline.phone(free).wait_ringing(timeout=10)
 
-    from telephony.call_models import Call
+    from telephony.models import Call
 
     latest = Call.objects.order_by("id").last()
     wait_until(lambda: CallLeg.objects.filter(call=latest).exists(), what="second call's legs")
@@ -498,7 +498,7 @@ def test_a_failed_move_to_voicemail_is_retried(hotline):
     wait_until(lambda: CallLeg.objects.filter(state=LegState.RINGING).exists(), what="ringing")
     hotline.carrier.fail_next("POST", r"/Calls/CA[0-9a-f]+\.json$|/Call/[0-9a-f-]+/$", 503, times=1)
 
-    from telephony.call_models import Call
+    from telephony.models import Call
 
     Call.objects.update(queued_at=F("queued_at") - dt.timedelta(seconds=31))
     caller.advance_hold(31)

@@ -16,7 +16,7 @@ import pytest
 from django.db import connections
 from django.utils import timezone
 
-from telephony.call_models import (
+from telephony.models import (
     LEG_FINAL_STATES,
     WAITING_STATES,
     Call,
@@ -25,8 +25,8 @@ from telephony.call_models import (
     CallState,
     LegState,
 )
+from telephony.ringing import volunteer_busy_ids
 from tests.waiting import wait_until
-from volunteers.shifts import volunteer_busy_ids
 
 from .callbacks import Webhooks
 

@@ -8,10 +8,9 @@ import pytest
 import requests
 from django.utils import timezone
 
-from telephony.call_models import Call, CallEvent, CallLeg, CallState, LegState
 from telephony.emulator.signing import plivo_headers, twilio_headers
 from telephony.flow import step_url
-from telephony.models import ProviderAccount
+from telephony.models import Call, CallEvent, CallLeg, CallState, LegState, ProviderAccount
 from telephony.providers import provider_for
 
 from .conftest import ACCOUNTS

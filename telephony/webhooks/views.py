@@ -1,4 +1,5 @@
-"""Provider webhooks: verify -> parse -> service -> flow -> render.
+"""Provider webhooks of the caller's call, and the audio providers fetch:
+verify -> parse -> service -> flow -> render. The volunteers' legs are in legs.py.
 
 Every view answers fast and never waits on outbound HTTP: ringing, cancelling and transfers are
 Celery tasks queued once the transaction commits.
@@ -20,61 +21,46 @@ from llamenos.access import public
 from llamenos.audit import audit_record
 from llamenos.crypto import number_hash
 from llamenos.selectors import hotline_settings_get
-from volunteers.shifts import anyone_to_ring
 
-from . import flow
-from .call_models import (
-    LEG_FINAL_STATES,
-    LEG_LIVE_STATES,
-    WAITING_STATES,
-    Call,
-    CallFlowSettings,
-    CallLeg,
-    CallState,
-    LegState,
-    PromptRecording,
-)
-from .calls import (
-    CallerScreen,
+from .. import flow
+from ..call_flow import call_flow_settings_get as call_flow_settings
+from ..calls import (
     CallIdTaken,
     call_bridged,
-    call_claim,
     call_finish,
     call_move,
     call_recording_save,
     call_start,
     call_voicemail_save,
-    caller_screen,
     captcha_failure_count,
-    leg_set_state,
 )
-from .flow_settings import call_flow_settings_get as call_flow_settings
-from .holdmusic import hold_music_wav
-from .instructions import Script
-from .languages import caller_language, language_menu
-from .providers import Provider
-from .ratelimit import RateLimitUnavailable, caller_rate_allowed
-from .tasks import (
+from ..holdmusic import hold_music_wav
+from ..instructions import Script
+from ..languages import caller_language, language_menu
+from ..models import (
+    LEG_FINAL_STATES,
+    LEG_LIVE_STATES,
+    WAITING_STATES,
+    Call,
+    CallFlowSettings,
+    CallState,
+    PromptRecording,
+)
+from ..providers import Provider
+from ..ratelimit import RateLimitUnavailable, caller_rate_allowed
+from ..ringing import CallerScreen, anyone_to_ring, caller_screen
+from ..tasks import (
     call_legs_cancel,
     call_reopen_if_winner_left,
     call_ring,
     call_to_voicemail_task,
-    leg_end_task,
-    next_round_if_nobody_left,
     queue_after_commit,
-    winner_left_check_queue,
 )
+from .parsing import webhook_event
 from .verification import verified_webhook
 
 logger = logging.getLogger(__name__)
 ENDED_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
-LEG_END_STATES = {
-    "completed": LegState.COMPLETED,
-    "busy": LegState.BUSY,
-    "no-answer": LegState.NO_ANSWER,
-    "failed": LegState.FAILED,
-    "canceled": LegState.CANCELED,
-}
 
 
 def _empty_ok() -> HttpResponse:
@@ -95,36 +81,6 @@ def call_step(view):
     return verified_webhook(inner)
 
 
-def leg_step(view):
-    """A verified step URL of one volunteer leg; remembers the id the carrier uses for it."""
-
-    @wraps(view)
-    def inner(request, provider: Provider, leg_id: int):
-        # Not the volunteer: status callbacks need only its id; the views that speak load it.
-        leg = (
-            CallLeg.objects.select_related("call")
-            .filter(pk=leg_id, call__provider_account=provider.account)
-            .first()
-        )
-        if leg is None:
-            return provider.render(flow.unknown_call())
-        event = provider.parse(request)
-        ids = {}
-        if event.call_id and event.call_id != leg.provider_call_id:
-            # Plivo's CallUUID differs from the request id start_leg got; hang-ups need it.
-            ids["provider_call_id"] = event.call_id
-        if event.request_id and not leg.provider_request_id:
-            # The carrier was first: the ringing task has not written down what it placed (yet).
-            ids["provider_request_id"] = event.request_id
-        if ids:
-            CallLeg.objects.filter(pk=leg.pk).update(**ids)
-            for name, value in ids.items():
-                setattr(leg, name, value)
-        return view(request, provider, leg, event)
-
-    return verified_webhook(inner)
-
-
 # --- the caller's side ----------------------------------------------------------------------
 
 
@@ -132,7 +88,7 @@ def leg_step(view):
 def incoming(request, provider: Provider):
     """A new call. Everything known before the first word (banned? over the rate limit? anyone
     to ring?) is decided first, so the call is written once, already in the state it starts in."""
-    event = provider.parse(request)
+    event = webhook_event(request, provider)
     if not event.call_id:
         return provider.render(flow.unknown_call())
     settings_row = call_flow_settings()
@@ -265,7 +221,7 @@ def _enter_hold(call: Call, settings_row: CallFlowSettings, *, greet: bool) -> S
 def language(request, provider: Provider, call: Call):
     if call.state != CallState.IVR:
         return provider.render(_resume(call))
-    event = provider.parse(request)
+    event = webhook_event(request, provider)
     settings_row = call_flow_settings()
     return provider.render(
         _after_language(call, settings_row, _language(settings_row, event.from_number, event.digits))
@@ -281,7 +237,7 @@ def _captcha_matches(digits: str, expected: str) -> bool:
 def captcha(request, provider: Provider, call: Call):
     if call.state != CallState.IVR or not call.captcha_expected:
         return provider.render(_resume(call))
-    event = provider.parse(request)
+    event = webhook_event(request, provider)
     settings_row = call_flow_settings()
     if _captcha_matches(event.digits, call.captcha_expected):
         Call.objects.filter(pk=call.pk).update(captcha_expected="")
@@ -302,7 +258,7 @@ def wait(request, provider: Provider, call: Call):
         if winner is not None:
             call_reopen_if_winner_left(call, winner)
     if call.state in WAITING_STATES and call.queued_at:
-        reported = provider.parse(request).queue_time_seconds or 0
+        reported = webhook_event(request, provider).queue_time_seconds or 0
         waited = max(reported, (timezone.now() - call.queued_at).total_seconds())
         if waited >= call_flow_settings().queue_timeout_seconds:
             queue_after_commit(call_to_voicemail_task, call.pk)
@@ -315,7 +271,7 @@ def wait(request, provider: Provider, call: Call):
 @call_step
 def hold_exit(request, provider: Provider, call: Call):
     """The caller left the hold (bridge over, hung up, moved, an error) or a hold notification."""
-    result = provider.parse(request).hold_result
+    result = webhook_event(request, provider).hold_result
     if result == "notification":
         return _empty_ok()
     if result == "error" and call.state in WAITING_STATES:
@@ -344,7 +300,7 @@ def voicemail(request, provider: Provider, call: Call):
 
 @call_step
 def voicemail_saved(request, provider: Provider, call: Call):
-    event = provider.parse(request)
+    event = webhook_event(request, provider)
     saved = call_voicemail_save(
         call=call, recording_url=event.recording_url, duration_seconds=event.recording_duration_seconds
     )
@@ -361,14 +317,14 @@ def bridged(request, provider: Provider, call: Call):
 
 @call_step
 def recording(request, provider: Provider, call: Call):
-    call_recording_save(call=call, recording_url=provider.parse(request).recording_url)
+    call_recording_save(call=call, recording_url=webhook_event(request, provider).recording_url)
     return _empty_ok()
 
 
 @verified_webhook
 def status(request, provider: Provider):
     """The caller's call changed state (Twilio status callback, Plivo hangup URL)."""
-    event = provider.parse(request)
+    event = webhook_event(request, provider)
     call = Call.objects.filter(
         provider=provider.name, provider_account=provider.account, provider_call_id=event.call_id
     ).first()
@@ -392,105 +348,10 @@ def webrtc_incoming(request, provider: Provider):
 def sms_incoming(request, provider: Provider):
     """An inbound text. Texting is not part of the hotline yet: acknowledge it so the carrier does
     not retry, and leave a trace (message id only, never the number or the text)."""
-    message_id = provider.parse(request).message_id
+    message_id = webhook_event(request, provider).message_id
     logger.warning("inbound SMS %s not handled: texting is not enabled", message_id)
     audit_record(event="sms.received_unhandled", target=f"message {message_id[:64]}")
     return provider.render(Script.of())
-
-
-# --- the volunteer's side -------------------------------------------------------------------
-
-
-def _claim(leg: CallLeg) -> Script:
-    call = leg.call
-    if call_claim(call=call, leg=leg):
-        queue_after_commit(call_legs_cancel, call.pk, leg.pk)
-        return flow.leg_bridge(leg=leg, call=call, flow=call_flow_settings())
-    return flow.leg_taken(leg=leg)
-
-
-def _leg_ended(leg: CallLeg, *, could_have_won: bool) -> None:
-    """After a leg really ended: ring the next round if it was the last one ringing, and, if it
-    had taken the call unbridged, look again shortly. Both are decided on the rows as they are
-    now: the call loaded with this request may have been claimed since."""
-    if could_have_won:
-        winner_left_check_queue(leg)
-    next_round_if_nobody_left(leg.call)
-
-
-def _is_winner(leg: CallLeg) -> bool:
-    leg.call.refresh_from_db(fields=["state", "answered_by"])
-    return (
-        leg.state == LegState.ACCEPTED
-        and leg.call.answered_by_id == leg.volunteer_id
-        and leg.call.state == CallState.ANSWERED
-    )
-
-
-@leg_step
-def leg_answer(request, provider: Provider, leg: CallLeg, event):
-    if _is_winner(leg):  # a repeated answer webhook for the leg already bridged
-        return provider.render(flow.leg_bridge(leg=leg, call=leg.call, flow=call_flow_settings()))
-    if event.answered_by == "machine":
-        if leg_set_state(leg=leg, state=LegState.MACHINE, ended_at=timezone.now()):
-            next_round_if_nobody_left(leg.call)
-        return provider.render(flow.goodbye())
-    leg_set_state(leg=leg, state=LegState.ANSWERED, answered_at=timezone.now())
-    if leg.call.state not in WAITING_STATES:
-        leg_set_state(leg=leg, state=LegState.TAKEN_ELSEWHERE)
-        return provider.render(flow.leg_taken(leg=leg))
-    if call_flow_settings().require_press_to_accept:
-        return provider.render(flow.leg_offer(leg=leg))
-    return provider.render(_claim(leg))
-
-
-@leg_step
-def leg_accept(request, provider: Provider, leg: CallLeg, event):
-    if _is_winner(leg):  # the carrier retried the "1": keep the winner on the line
-        return provider.render(flow.leg_bridge(leg=leg, call=leg.call, flow=call_flow_settings()))
-    if event.digits.strip()[:1] == "1":
-        return provider.render(_claim(leg))
-    if leg_set_state(leg=leg, state=LegState.DECLINED, ended_at=timezone.now()):
-        next_round_if_nobody_left(leg.call)
-    return provider.render(flow.goodbye())
-
-
-@leg_step
-def leg_status(request, provider: Provider, leg: CallLeg, event):
-    if event.answered_by == "machine":  # asynchronous machine detection, should it be on
-        if leg_set_state(leg=leg, state=LegState.MACHINE, ended_at=timezone.now()):
-            queue_after_commit(leg_end_task, leg.pk)
-            next_round_if_nobody_left(leg.call)
-    elif event.call_status == "ringing":
-        moved = leg_set_state(leg=leg, state=LegState.RINGING)
-        if not moved and leg.state == LegState.CANCELED and leg.requested_at is None:
-            # Given up on before the ringing task wrote down what it placed (it stopped in
-            # between, and the caller has gone): a phone rings for nobody. This callback brought
-            # the ids, so it is hung up now rather than at its timeout. A leg the task did write
-            # down was, or is being, cancelled by it.
-            queue_after_commit(leg_end_task, leg.pk)
-    else:
-        # Only a leg that had picked up can have taken the call (a claim needs it answered).
-        could_have_won = leg.state in (LegState.ANSWERED, LegState.ACCEPTED)
-        if event.call_status in LEG_END_STATES and leg_set_state(
-            leg=leg, state=LEG_END_STATES[event.call_status], ended_at=timezone.now()
-        ):
-            _leg_ended(leg, could_have_won=could_have_won)
-    return _empty_ok()
-
-
-@leg_step
-def leg_taken(request, provider: Provider, leg: CallLeg, event):
-    """Where a volunteer still deciding is moved once someone else took the call."""
-    if _is_winner(leg):  # never the case (the winner is not moved), but never cut the winner off
-        return provider.render(flow.leg_bridge(leg=leg, call=leg.call, flow=call_flow_settings()))
-    leg_set_state(leg=leg, state=LegState.TAKEN_ELSEWHERE)
-    return provider.render(flow.leg_taken(leg=leg))
-
-
-@leg_step
-def leg_bridge_ended(request, provider: Provider, leg: CallLeg, event):
-    return provider.render(flow.goodbye())
 
 
 # --- audio the providers fetch ----------------------------------------------------------------

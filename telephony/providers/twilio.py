@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import requests
 from django.conf import settings
@@ -19,16 +20,39 @@ from .. import instructions as ins
 from .base import (
     CallLookup,
     Provider,
-    ProviderError,
     ProviderEvent,
-    WebhookFields,
     lookup_seconds,
     public_url,
     session_pooled,
 )
-from .errors import classify, network_error, rewrite_base
+from .errors import ProviderError, classify, network_error, rewrite_base
+
+if TYPE_CHECKING:
+    from ..webhooks.parsing import WebhookFields
 
 logger = logging.getLogger(__name__)
+
+# Twilio codes that are permanent whatever the HTTP status says.
+PERMANENT_CODES = frozenset(
+    {
+        20003,  # authentication failed
+        20404,  # resource not found
+        21211,  # invalid To number
+        21212,  # invalid From number
+        21214,  # To number cannot be reached
+        21215,  # geo permission: calls to this number not allowed
+        21217,  # To number not valid
+        21401,  # invalid phone number
+        21408,  # region not enabled
+        21606,  # From cannot send SMS
+        21608,  # trial account, unverified To
+        21610,  # recipient replied STOP
+        21612,  # To not routable
+        21614,  # To not SMS-capable
+        21635,  # landline
+    }
+)
+RETRYABLE_CODES = frozenset({20429, 20500, 20503})
 
 ANSWERED_BY = {
     "human": "human",
@@ -99,6 +123,17 @@ def _found(call):
         if exc.status == 404:
             return None
         raise
+
+
+def _classify(status: int | None, code: int | None, message: str) -> ProviderError:
+    return classify(
+        provider="twilio",
+        status=status,
+        code=code,
+        message=message,
+        permanent_codes=PERMANENT_CODES,
+        retryable_codes=RETRYABLE_CODES,
+    )
 
 
 class BaseUrlHttpClient(TwilioHttpClient):
@@ -254,11 +289,9 @@ class TwilioProvider(Provider):
         try:
             return fn()
         except TwilioRestException as exc:
-            error = classify(provider="twilio", status=exc.status, code=exc.code, message=exc.msg)
+            error = _classify(exc.status, exc.code, exc.msg)
         except TwilioServiceException as exc:
-            error = classify(
-                provider="twilio", status=exc.status, code=exc.code, message=exc.detail or exc.title
-            )
+            error = _classify(exc.status, exc.code, exc.detail or exc.title)
         except requests.RequestException as exc:
             error = network_error("twilio", exc)
         except TwilioException as exc:

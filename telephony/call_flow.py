@@ -1,16 +1,14 @@
-"""Call-flow settings and prompt recordings: selectors and services for the settings pages."""
+"""Call-flow settings (the IVR's knobs) and prompt recordings: selectors and services for their
+settings pages."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.db import transaction
-from django.db.models import QuerySet
 
 from llamenos.audit import audit_record
 from llamenos.models import User
 
-from .call_models import Call, CallFlowSettings, PromptRecording
+from .models import CallFlowSettings, PromptRecording
 from .prompts import recordings_forget
 
 
@@ -69,25 +67,3 @@ def prompt_recording_delete(*, actor: User, recording: PromptRecording, request=
     recording.audio.delete(save=False)
     recording.delete()
     transaction.on_commit(recordings_forget)
-
-
-def calls_list(
-    *,
-    start: dt.date | None = None,
-    end: dt.date | None = None,
-    state: str = "",
-    volunteer=None,
-    zone: dt.tzinfo,
-) -> QuerySet[Call]:
-    calls = Call.objects.select_related("answered_by__user", "provider_account")
-    if start:
-        calls = calls.filter(started_at__gte=dt.datetime.combine(start, dt.time.min, tzinfo=zone))
-    if end:
-        calls = calls.filter(
-            started_at__lt=dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
-        )
-    if state:
-        calls = calls.filter(state=state)
-    if volunteer:
-        calls = calls.filter(answered_by=volunteer)
-    return calls

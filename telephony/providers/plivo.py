@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import TYPE_CHECKING
 
 import plivo
 import requests
@@ -17,14 +18,15 @@ from .. import instructions as ins
 from .base import (
     CallLookup,
     Provider,
-    ProviderError,
     ProviderEvent,
-    WebhookFields,
     lookup_seconds,
     public_url,
     session_pooled,
 )
-from .errors import classify, network_error, retryable_status, rewrite_base
+from .errors import ProviderError, classify, network_error, retryable_status, rewrite_base
+
+if TYPE_CHECKING:
+    from ..webhooks.parsing import WebhookFields
 
 logger = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ from django.views.decorators.http import require_POST
 
 from llamenos.access import public
 
-from .models import ProviderAccount
-from .providers import PROVIDERS, Provider
-from .providers.base import MalformedWebhook
+from ..models import ProviderAccount
+from ..providers import PROVIDERS, Provider
+from .parsing import MalformedWebhook, webhook_event
 
 logger = logging.getLogger(__name__)
 
@@ -63,10 +63,10 @@ def webhook_provider(request: HttpRequest) -> Provider | None:
 
 def verified_webhook(view: Callable) -> Callable:
     """For provider webhook views: POST only, no CSRF token, a valid provider signature, fields
-    that pass the checks (telephony.providers.base.WebhookFields), else 400.
+    that pass the checks (parsing.WebhookFields), else 400.
 
     The view is called as ``view(request, provider, *args, **kwargs)``; ``provider.account`` is
-    the ProviderAccount that signed the request, and ``provider.parse(request)`` is already read.
+    the ProviderAccount that signed the request, and ``webhook_event(request, provider)`` is already read.
     """
 
     @wraps(view)
@@ -80,7 +80,7 @@ def verified_webhook(view: Callable) -> Callable:
             )
             return HttpResponseForbidden("Signature check failed.", content_type="text/plain")
         try:
-            provider.parse(request)  # before the view, so a malformed request writes nothing
+            webhook_event(request, provider)  # before the view, so a malformed request writes nothing
         except MalformedWebhook as exc:
             # The reason names a field, never its value: no numbers or texts in the log.
             logger.warning(
