@@ -325,11 +325,27 @@ def recording(request, provider: Provider, call: Call):
 def status(request, provider: Provider):
     """The caller's call changed state (Twilio status callback, Plivo hangup URL)."""
     event = webhook_event(request, provider)
+    if not event.call_id or event.call_status not in ENDED_STATUSES:
+        return _empty_ok()
     call = Call.objects.filter(
         provider=provider.name, provider_account=provider.account, provider_call_id=event.call_id
     ).first()
-    if call is None or not event.call_id or event.call_status not in ENDED_STATUSES:
-        return _empty_ok()
+    if call is None:
+        # The caller hung up while their first webhook was still being answered (the two crossed
+        # on the way): the call is written ended, and that first webhook finds it so.
+        try:
+            call, created = call_start(
+                account=provider.account,
+                provider_call_id=event.call_id,
+                caller_e164=event.from_number,
+                state=CallState.MISSED,
+                event="call.caller_hung_up",
+                fields={"ended_at": timezone.now(), "duration_seconds": event.duration_seconds},
+            )
+        except CallIdTaken:  # another account's call: not this account's to end
+            return _empty_ok()
+        if created:
+            return _empty_ok()
     call_finish(call=call, duration_seconds=event.duration_seconds)
     if call.legs.filter(state__in=LEG_LIVE_STATES).exists():
         queue_after_commit(call_legs_cancel, call.pk)

@@ -274,3 +274,31 @@ def test_a_bridged_call_is_marked_so_and_ends_completed_when_the_volunteer_hangs
     )
     assert not CallEvent.objects.filter(call=call, name="call.winner_left").exists()
     assert not volunteer_busy_ids().exists()
+
+
+def test_a_caller_whose_hang_up_overtakes_their_first_webhook_is_not_left_waiting(hotline):
+    """The status callback (completed) and the incoming webhook of one call, at the same instant
+    and reversed: the call ends missed either way, and nobody is rung for a caller who is gone."""
+    hotline.volunteer("ana")
+    hooks = Webhooks(hotline)
+    prefix = "CA" if hotline.provider == "twilio" else "caller-"
+    for round_ in range(ROUNDS):
+        call_id = f"{prefix}{round_ + 50_000:032d}"
+        caller = f"{'+' if hotline.provider == 'twilio' else ''}141555{round_ + 1000:05d}"  # no rate limit
+        fields = hooks.ids(call_id, From=caller, To=hotline.account.hotline_number, Direction="inbound")
+        ended = {**fields, "CallStatus": "completed"}
+        if round_ % 2:
+            together(
+                lambda ended=ended: hooks.post("/telephony/status", ended),
+                lambda fields=fields: hooks.post("/telephony/incoming", {**fields, "CallStatus": "ringing"}),
+            )
+        else:
+            hooks.post("/telephony/status", ended)
+            answer = hooks.post("/telephony/incoming", {**fields, "CallStatus": "ringing"}).body
+            assert "Enqueue" not in answer and "Conference" not in answer
+        call = Call.objects.get(provider_call_id=call_id)
+        wait_until(
+            lambda call=call: Call.objects.get(pk=call.pk).state == CallState.MISSED, what="call missed"
+        )
+        assert Call.objects.get(pk=call.pk).ended_at is not None
+    wait_until(lambda: not CallLeg.objects.exclude(state__in=LEG_FINAL_STATES).exists(), what="no leg live")

@@ -158,9 +158,22 @@ def test_late_and_repeated_leg_callbacks_change_nothing(hotline, live_server, se
     assert len(_leg_ends_requested(hotline)) == ends_before
 
 
-def test_status_for_an_unknown_call_is_acknowledged_politely(hotline, live_server, settings):
+def test_a_hang_up_for_a_call_not_seen_yet_is_kept_as_a_missed_call(hotline, live_server, settings):
+    """It overtook the call's first webhook: that webhook will find the call over."""
     response = post_status(
         hotline, live_server, settings, status_fields(hotline, "CA" + "0" * 32, "completed", 3)
+    )
+    assert response.status_code == 204
+    call = Call.objects.get()
+    assert (call.state, call.duration_seconds, call.ended_at is not None) == (CallState.MISSED, 3, True)
+    # Repeated: the same call, nothing new.
+    post_status(hotline, live_server, settings, status_fields(hotline, "CA" + "0" * 32, "completed", 3))
+    assert Call.objects.count() == 1 and call.events.count() == 2
+
+
+def test_a_status_that_is_not_an_end_creates_nothing(hotline, live_server, settings):
+    response = post_status(
+        hotline, live_server, settings, status_fields(hotline, "CA" + "0" * 32, "in-progress", 0)
     )
     assert response.status_code == 204
     assert not Call.objects.exists()
