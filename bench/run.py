@@ -81,8 +81,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--web-workers",
         type=int,
-        default=os.cpu_count() or 1,
-        help="gunicorn worker processes (default: one per core; daphne is always one)",
+        default=2 * (os.cpu_count() or 1),
+        help="gunicorn processes (default: two per core, as deploy/gunicorn.conf.py; daphne: one)",
     )
     parser.add_argument(
         "--db-pool",
